@@ -1,0 +1,233 @@
+"""Command line: ``qa index | ask | predict | evaluate`` (also ``python -m qa``).
+
+Only this module prints; everything it shows comes from the same Pipeline the chat uses.
+Heavy imports happen inside the commands so ``--help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+DEFAULT_CORPUS = "seeds"
+DEFAULT_INDEX = "embeddings"
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every command that builds a Pipeline shares."""
+    group = parser.add_argument_group("corpus and models")
+    group.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="FOLDER",
+                       help="folder of .txt/.md/.html articles (default: %(default)s)")
+    group.add_argument("--index-dir", default=DEFAULT_INDEX, metavar="DIR",
+                       help="where the index is kept (default: %(default)s)")
+    group.add_argument("--reader", choices=["span", "heuristic"], default=None,
+                       help="answer reader: the trained span reader (default when shipped) or the baseline")
+    group.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], default="hybrid",
+                       help="retrieval mode (default: %(default)s)")
+    group.add_argument("--min-score", type=float, default=None, metavar="S",
+                       help="answer only above this score (default: the reader's calibrated threshold)")
+
+
+def build_pipeline(args: argparse.Namespace, progress: bool = True):
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader=args.reader,
+                        retriever=args.retriever, min_score=args.min_score)
+    pipeline.warm_up(progress=progress)
+    report = pipeline.last_update
+    if report is not None and report.changed:
+        print(f"index: {report.summary()}", file=sys.stderr)
+    for s in pipeline.skipped:
+        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    if not pipeline.documents:
+        print(f"note: the corpus {args.corpus} has no usable articles; add .txt, .md or .html files "
+              f"and run `qa index`.", file=sys.stderr)
+    return pipeline
+
+
+# ------------------------------------------------------------------ commands
+
+def cmd_index(args) -> int:
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader="heuristic")
+    report = pipeline.index(progress=not args.quiet)
+    for s in pipeline.skipped:
+        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    print(f"index {args.index_dir}: {report.summary()}")
+    if not report.chunks_total:
+        print(f"note: no articles indexed; put .txt, .md or .html files in {args.corpus}", file=sys.stderr)
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from .pipeline import QuestionError
+
+    pipeline = build_pipeline(args, progress=not args.json)
+    try:
+        answers = pipeline.ask(args.question, top_k=args.top_k)
+    except QuestionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps({"question": args.question, "answers": [a.to_dict() for a in answers],
+                          "timings": {k: round(v, 4) for k, v in pipeline.last_timings.items()}},
+                         ensure_ascii=False, indent=2))
+        return 0
+    if not answers:
+        print("I could not find that in the articles.")
+        return 0
+    for i, a in enumerate(answers, 1):
+        print(f"{i}. {a.text}    (score {a.score:.2f})")
+        for c in a.citations:
+            print(f"   [{c.title}] {c.doc_id}, characters {c.start}-{c.end}")
+            print(f"   \"{c.sentence}\"")
+    return 0
+
+
+def prediction_record(row: dict, answers) -> dict:
+    """One line of ``qa predict`` output (the evaluation scripts' schema)."""
+    top = answers[0] if answers else None
+    return {
+        "id": row.get("id"),
+        "question": row.get("question"),
+        "answer": top.text if top else "",
+        "score": round(float(top.score), 6) if top else 0.0,
+        "citations": [{"doc_id": c.doc_id, "title": c.title, "start": c.start, "end": c.end, "text": c.text}
+                      for c in (top.citations if top else [])],
+    }
+
+
+def cmd_predict(args) -> int:
+    from tqdm import tqdm
+
+    from .pipeline import QuestionError
+
+    try:
+        rows = list(_read_questions(Path(args.questions)))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    needs_corpus = any("context" not in r for r in rows)
+    if needs_corpus:
+        pipeline = build_pipeline(args)
+    else:  # every line brings its own context: no index needed
+        from .pipeline import Pipeline
+        pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader=args.reader,
+                            min_score=args.min_score)
+    out_rows = []
+    problems = 0
+    for row in tqdm(rows, desc="questions", unit="q", disable=args.quiet):
+        try:
+            if "context" in row:
+                answers = pipeline.ask_context(row["question"], row["context"], top_k=args.top_k)
+            else:
+                answers = pipeline.ask(row["question"], top_k=args.top_k)
+            record = prediction_record(row, answers)
+        except QuestionError as exc:
+            problems += 1
+            record = {**prediction_record(row, []), "error": str(exc)}
+        out_rows.append(record)
+    _write_jsonl_atomic(Path(args.out), out_rows)
+    print(f"wrote {len(out_rows)} predictions to {args.out}"
+          + (f" ({problems} questions could not be asked; see their \"error\" field)" if problems else ""),
+          file=sys.stderr)
+    return 0
+
+
+def _read_questions(path: Path):
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: not valid JSON ({exc.msg}); each line must be "
+                                 '{"id": ..., "question": ...}') from None
+            if not isinstance(row, dict) or "question" not in row:
+                raise ValueError(f'{path}:{n}: each line needs a "question" field (and an "id")')
+            yield row
+
+
+def _write_jsonl_atomic(path: Path, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------ parser
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description=__doc__.splitlines()[0] + " Answers are exact "
+                                     "spans of the articles, with citations.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("index", help="build or update the index of a corpus folder")
+    add_pipeline_arguments(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="ask one question")
+    p.add_argument("question")
+    add_pipeline_arguments(p)
+    p.add_argument("--top-k", type=int, default=3, metavar="N", help="answers to return (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("predict", help="answer a JSONL file of questions (for evaluation scripts)",
+                       description='Each input line: {"id": ..., "question": ...} and optionally "context" '
+                       "(answer from that text only). Each output line: id, question, answer (\"\" when it "
+                       "abstains), score, citations [{doc_id, title, start, end, text}].")
+    p.add_argument("questions", metavar="QUESTIONS.jsonl")
+    p.add_argument("--out", required=True, metavar="PREDICTIONS.jsonl")
+    add_pipeline_arguments(p)
+    p.add_argument("--top-k", type=int, default=1, metavar="N", help=argparse.SUPPRESS)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_predict)
+
+    try:
+        from . import evaluate
+    except ImportError:  # evaluation extras not installed
+        evaluate = None
+    if evaluate is not None and hasattr(evaluate, "register"):
+        evaluate.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("interrupted; the index on disk is unchanged unless an update completed", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""QAConfig: the one home of tunable parameters (saved in the index manifest as JSON)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class QAConfig:
+    # Chunking: a chunk is a run of whole sentences.
+    chunk_sentences: int = 3
+    chunk_overlap: int = 1  # sentences shared by consecutive chunks
+    chunk_max_chars: int = 900  # a chunk stops growing past this (one long sentence still fits)
+    # Retrieval.
+    depth: int = 20  # candidates taken from each retriever before fusion
+    rrf_k: int = 60  # Cormack et al. 2009 constant; ranks are 1-based inside the formula
+    passages: int = 5  # fused hits handed to the reader
+    # Answers.
+    top_k: int = 3
+    encode_batch_size: int = 32
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "QAConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def chunking(self) -> dict:
+        """The parameters that change chunk boundaries: if they differ, the index is stale."""
+        return {
+            "chunk_sentences": self.chunk_sentences,
+            "chunk_overlap": self.chunk_overlap,
+            "chunk_max_chars": self.chunk_max_chars,
+        }

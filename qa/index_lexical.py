@@ -1,0 +1,64 @@
+"""Lexical index: BM25 (bm25s) over the same chunks as the dense index, Snowball-stemmed."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import Stemmer
+
+log = logging.getLogger(__name__)
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False,
+                          show_progress=False)
+
+
+class LexicalIndex:
+    def __init__(self) -> None:
+        self.retriever: bm25s.BM25 | None = None
+        self.size = 0
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> "LexicalIndex":
+        out = cls()
+        out.size = len(texts)
+        if texts:
+            out.retriever = bm25s.BM25()
+            out.retriever.index(bm25s.tokenize(list(texts), stopwords="en", stemmer=_STEMMER,
+                                               show_progress=False), show_progress=False)
+        return out
+
+    def __len__(self) -> int:
+        return self.size
+
+    def search(self, query: str, depth: int) -> list[tuple[int, float]]:
+        """(row, BM25 score) pairs, best first; rows sharing no term with the query are dropped."""
+        if self.retriever is None or depth <= 0:
+            return []
+        tokens = tokenize([query])
+        vocab = self.retriever.vocab_dict
+        tokens = [[t for t in tokens[0] if t in vocab]]
+        if not tokens[0]:
+            return []
+        rows, scores = self.retriever.retrieve(tokens, k=min(depth, self.size), show_progress=False)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.retriever is not None:
+            self.retriever.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> "LexicalIndex":
+        out = cls()
+        out.size = size
+        if size:
+            out.retriever = bm25s.BM25.load(str(folder), show_progress=False)
+            n = out.retriever.scores.get("num_docs")
+            if n is not None and int(n) != size:
+                raise ValueError(f"BM25 index holds {n} chunks, the chunk table {size}")
+        return out

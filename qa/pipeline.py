@@ -1,0 +1,229 @@
+"""Pipeline: the one object behind the chat, the CLI and the evaluation.
+
+>>> p = Pipeline(corpus_dir="seeds", index_dir="embeddings")        # doctest: +SKIP
+>>> p.warm_up()                                                     # doctest: +SKIP
+>>> [a.text for a in p.ask("How many troops did Canada commit?")]   # doctest: +SKIP
+['850 troops']
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import replace
+from pathlib import Path
+
+from .config import QAConfig
+from .embed import Encoder, MiniLMEncoder
+from .load import Skipped, load_corpus
+from .reader import Reader, make_reader
+from .retrieve import MODES, HybridRetriever
+from .store import CorpusIndex, UpdateReport, update_index
+from .types import Answer, Citation, Document, Hit, Passage
+from .metrics import normalize_answer
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as it is; the message tells the user what to change."""
+
+
+def clean_question(question: object) -> str:
+    """Validate a user's question and return it tidied (control characters dropped, spaces collapsed)."""
+    if isinstance(question, bytes):
+        question = question.decode("utf-8", errors="replace")
+    if not isinstance(question, str):
+        raise QuestionError("The question must be text.")
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in question)
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("Please type a question, e.g. \"How many troops did Canada commit?\"")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"The question is {len(text):,} characters long; please keep it under "
+                            f"{MAX_QUESTION_CHARS:,} characters.")
+    if not re.search(r"\w", text):
+        raise QuestionError("The question has no words to search for; please ask it in words.")
+    return text
+
+
+def default_reader_name() -> str:
+    """The trained span reader when its weights ship with the package, else the baseline."""
+    weights = Path(__file__).parent / "reader" / "weights" / "reader.json"
+    return "span" if weights.is_file() else "heuristic"
+
+
+class Pipeline:
+    def __init__(self, corpus_dir: str | Path = "seeds", index_dir: str | Path = "embeddings",
+                 reader: str | Reader | None = None, retriever: str = "hybrid",
+                 config: QAConfig | None = None, encoder: Encoder | None = None,
+                 min_score: float | None = None) -> None:
+        if retriever not in MODES:
+            raise ValueError(f"unknown retriever {retriever!r}; choose one of {', '.join(MODES)}")
+        self.corpus_dir = Path(corpus_dir)
+        self.index_dir = Path(index_dir)
+        self.config = config or QAConfig()
+        self.encoder = encoder if encoder is not None else MiniLMEncoder(self.config.encode_batch_size)
+        if reader is None:
+            reader = default_reader_name()
+        self.reader: Reader = make_reader(reader) if isinstance(reader, str) else reader
+        self.mode = retriever
+        self.min_score = min_score  # None = the reader's own calibrated threshold
+        self.skipped: list[Skipped] = []
+        self.last_timings: dict[str, float] = {}
+        self.last_update: UpdateReport | None = None
+        self._index: CorpusIndex | None = None
+        self._retriever: HybridRetriever | None = None
+        self._write_lock = threading.Lock()  # one index update at a time
+        self._model_lock = threading.Lock()  # torch models: one forward pass at a time (2 cores)
+
+    # ------------------------------------------------------------ set-up
+
+    def warm_up(self, progress: bool = False) -> None:
+        """Load the models and make sure the index matches the corpus (idempotent)."""
+        if hasattr(self.encoder, "warm_up"):
+            self.encoder.warm_up()
+        self.reader.warm_up()
+        if self._index is None:
+            self.index(progress=progress)
+
+    def index(self, progress: bool = True) -> UpdateReport:
+        """Re-scan the corpus folder and update the persisted index incrementally."""
+        with self._write_lock:
+            documents, self.skipped = load_corpus(self.corpus_dir)
+            index, report = update_index(self.index_dir, documents, self.encoder, self.config, progress=progress)
+            self._install(index)
+            self.last_update = report
+            return report
+
+    def _install(self, index: CorpusIndex) -> None:
+        # Readers keep a reference to the old retriever until they finish: swap, never mutate.
+        self._retriever = HybridRetriever(index, self.encoder, depth=self.config.depth, rrf_k=self.config.rrf_k)
+        self._index = index
+
+    @property
+    def documents(self) -> list[Document]:
+        self._require_index()
+        return list(self._index.documents.values())
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self._index.chunks) if self._index is not None else 0
+
+    def _require_index(self) -> HybridRetriever:
+        if self._retriever is None:
+            self.warm_up()
+        return self._retriever
+
+    # ------------------------------------------------------------ questions
+
+    def retrieve(self, question: str, mode: str | None = None, depth: int | None = None,
+                 top_k: int | None = None) -> list[Hit]:
+        retriever = self._require_index()
+        question = clean_question(question)
+        with self._model_lock:
+            return retriever.retrieve(question, mode=mode or self.mode, depth=depth, top_k=top_k)
+
+    def ask(self, question: str, top_k: int | None = None, min_score: float | None = None,
+            mode: str | None = None) -> list[Answer]:
+        """Distinct answers, best first; ``[]`` when the articles do not answer the question.
+
+        Raises ``QuestionError`` for an empty, wordless or over-long question.
+        """
+        if top_k is None:
+            top_k = self.config.top_k
+        retriever = self._require_index()
+        question = clean_question(question)
+        started = time.perf_counter()
+        with self._model_lock:
+            hits = retriever.retrieve(question, mode=mode or self.mode, top_k=self.config.passages)
+            timings = dict(retriever.timings)
+            t0 = time.perf_counter()
+            passages = [Passage(h.chunk.doc_id, h.chunk.doc_start, h.chunk.text) for h in hits]
+            output = self.reader.read(question, passages, top_k=max(top_k * 2, top_k)) if passages else None
+            timings["read"] = time.perf_counter() - t0
+        answers = self._answers(output, passages, hits, retriever.index, top_k, min_score) if output else []
+        timings["total"] = time.perf_counter() - started
+        self.last_timings = timings
+        return answers
+
+    def ask_context(self, question: str, context: str, top_k: int | None = None,
+                    min_score: float | None = None) -> list[Answer]:
+        """Answer from ``context`` alone (SQuAD-style reader evaluation); citations use doc_id "context"."""
+        if top_k is None:
+            top_k = self.config.top_k
+        question = clean_question(question)
+        self.reader.warm_up()
+        started = time.perf_counter()
+        doc = Document("context", "context", "", context, "")
+        from .chunk import split_sentences
+        sentences = tuple(split_sentences(context))
+        chunk_hit = Hit(chunk=_whole_text_chunk(doc, sentences), score=1.0)
+        passages = [Passage("context", 0, context)]
+        with self._model_lock:
+            output = self.reader.read(question, passages, top_k=top_k)
+        fake_index = _MiniIndex({"context": doc})
+        answers = self._answers(output, passages, [chunk_hit], fake_index, top_k, min_score)
+        self.last_timings = {"encode": 0.0, "search": 0.0, "read": time.perf_counter() - started,
+                             "total": time.perf_counter() - started}
+        return answers
+
+    def closest_passages(self, question: str, n: int = 3) -> list[Hit]:
+        """What the chat shows when there is no answer: the best-matching chunks."""
+        return self.retrieve(question, top_k=n)
+
+    def _answers(self, output, passages, hits, index, top_k, min_score) -> list[Answer]:
+        if min_score is None:
+            min_score = self.min_score if self.min_score is not None else self.reader.min_score
+        answers: list[Answer] = []
+        by_text: dict[str, int] = {}
+        for span in output.spans:
+            if span.score < min_score:
+                continue
+            passage = passages[span.passage_index]
+            chunk = hits[span.passage_index].chunk
+            doc = index.documents[passage.doc_id]
+            start, end = passage.doc_start + span.start, passage.doc_start + span.end
+            # Trim whitespace the reader may include; the span stays a slice of the article.
+            while start < end and doc.text[start].isspace():
+                start += 1
+            while end > start and doc.text[end - 1].isspace():
+                end -= 1
+            if end <= start:
+                continue
+            s_start, s_end = _sentence_around(chunk.sentences, start, end)
+            citation = Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path, start=start, end=end,
+                                text=doc.text[start:end], sentence=doc.text[s_start:s_end],
+                                sentence_start=s_start, sentence_end=s_end, chunk_id=chunk.chunk_id)
+            key = normalize_answer(citation.text) or citation.text
+            if key in by_text:  # the same answer in another place: one answer, several citations
+                i = by_text[key]
+                if all((c.doc_id, c.start) != (citation.doc_id, citation.start) for c in answers[i].citations):
+                    answers[i] = replace(answers[i], citations=[*answers[i].citations, citation])
+                continue
+            by_text[key] = len(answers)
+            answers.append(Answer(text=citation.text, score=span.score, citations=[citation], reader=self.reader.name))
+        return answers[:top_k]
+
+
+def _sentence_around(sentences, start: int, end: int) -> tuple[int, int]:
+    """The sentence(s) of a chunk that hold ``[start, end)``, in document offsets."""
+    first = next((s for s in sentences if s[0] <= start < s[1]), None)
+    last = next((s for s in sentences if s[0] < end <= s[1]), None)
+    if first is None or last is None:
+        return start, end
+    return first[0], max(last[1], first[1])
+
+
+def _whole_text_chunk(doc: Document, sentences):
+    from .types import Chunk
+    return Chunk("context#0", doc.doc_id, 0, len(doc.text), doc.text, sentences or ((0, len(doc.text)),))
+
+
+class _MiniIndex:
+    def __init__(self, documents: dict[str, Document]) -> None:
+        self.documents = documents

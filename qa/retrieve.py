@@ -1,0 +1,60 @@
+"""Hybrid retrieval: BM25 and dense lists fused by reciprocal rank; either alone stays selectable."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .embed import Encoder
+from .fuse import rrf
+from .store import CorpusIndex
+from .types import Hit
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+@dataclass
+class HybridRetriever:
+    index: CorpusIndex
+    encoder: Encoder
+    depth: int = 20
+    rrf_k: int = 60
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def retrieve(self, question: str, mode: str = "hybrid", depth: int | None = None,
+                 top_k: int | None = None) -> list[Hit]:
+        """Best chunks for ``question``. ``depth`` = candidates per list, ``top_k`` = hits returned."""
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+        if depth is None:
+            depth = self.depth
+        if top_k is None:
+            top_k = depth
+        self.timings = {"encode": 0.0, "search": 0.0}
+        if len(self.index.chunks) == 0:
+            return []
+        rankings: dict[str, list[int]] = {}
+        scores: dict[str, dict[int, float]] = {}
+        if mode in ("hybrid", "dense"):
+            t0 = time.perf_counter()
+            query = self.encoder.encode([question])[0]
+            t1 = time.perf_counter()
+            found = self.index.dense.search(query, depth)
+            self.timings["encode"] += t1 - t0
+            self.timings["search"] += time.perf_counter() - t1
+            rankings["dense"] = [r for r, _ in found]
+            scores["dense"] = dict(found)
+        if mode in ("hybrid", "bm25"):
+            t0 = time.perf_counter()
+            found = self.index.lexical.search(question, depth)
+            self.timings["search"] += time.perf_counter() - t0
+            rankings["bm25"] = [r for r, _ in found]
+            scores["bm25"] = dict(found)
+        chunks = self.index.chunks
+        if mode != "hybrid":
+            ranked = rankings[mode]
+            return [Hit(chunks[r], scores[mode][r], {mode: i}) for i, r in enumerate(ranked[:top_k])]
+        # RRF works on string ids; chunk ids are unique, so map through them.
+        by_id = {chunks[r].chunk_id: r for ranked in rankings.values() for r in ranked}
+        fused = rrf({name: [chunks[r].chunk_id for r in ranked] for name, ranked in rankings.items()},
+                    rrf_k=self.rrf_k, top_k=top_k)
+        return [Hit(chunks[by_id[cid]], score, ranks) for cid, score, ranks in fused]

@@ -1,0 +1,124 @@
+"""The data that flows through the pipeline: documents, chunks, retrieval hits, answers.
+
+Offsets are half-open character positions. The prefix says which text they index:
+``doc_start``/``doc_end`` index ``Document.text``; ``start``/``end`` on reader spans index the
+passage text handed to the reader. The invariant every test leans on:
+``document.text[chunk.doc_start:chunk.doc_end] == chunk.text``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article, with its exact original text (never normalised: offsets point into it)."""
+
+    doc_id: str  # file stem, unique within a corpus
+    title: str
+    path: str  # source path as given (relative to the corpus folder)
+    text: str
+    sha256: str  # of the raw file bytes: drives incremental indexing
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one document."""
+
+    chunk_id: str  # f"{doc_id}#{index}", stable while the document is unchanged
+    doc_id: str
+    doc_start: int
+    doc_end: int
+    text: str
+    # (doc_start, doc_end) of each sentence in the chunk, in order; they tile the chunk.
+    sentences: tuple[tuple[int, int], ...]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["sentences"] = [list(s) for s in self.sentences]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Chunk":
+        return cls(
+            chunk_id=d["chunk_id"],
+            doc_id=d["doc_id"],
+            doc_start=int(d["doc_start"]),
+            doc_end=int(d["doc_end"]),
+            text=d["text"],
+            sentences=tuple((int(a), int(b)) for a, b in d["sentences"]),
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk. ``score`` is the fused score (higher is better); ``ranks`` holds the
+    0-based rank the chunk had in each retriever's list that contained it."""
+
+    chunk: Chunk
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """What a reader reads: a text plus where it comes from. ``doc_start`` maps reader offsets
+    back into the document: ``doc offset = doc_start + passage offset``."""
+
+    doc_id: str
+    doc_start: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ReadSpan:
+    """A candidate answer found by a reader, in offsets of ``passages[passage_index].text``.
+
+    ``score`` is in [0, 1] and comparable across passages and windows (higher = more likely right).
+    """
+
+    passage_index: int
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class ReaderOutput:
+    spans: list[ReadSpan]  # distinct, best first
+    no_answer_score: float  # in [0, 1]: how sure the reader is that no passage answers
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc_id: str
+    title: str
+    path: str
+    start: int  # answer span in document.text
+    end: int
+    text: str  # == document.text[start:end]
+    sentence: str  # the sentence holding the answer
+    sentence_start: int  # in document.text
+    sentence_end: int
+    chunk_id: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extractive answer: ``text`` is exactly ``document.text[c.start:c.end]`` of its citations."""
+
+    text: str
+    score: float
+    citations: list[Citation]
+    reader: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "score": round(float(self.score), 6),
+            "reader": self.reader,
+            "citations": [c.to_dict() for c in self.citations],
+        }
