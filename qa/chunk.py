@@ -34,7 +34,10 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     last = re.split(r"[-']", word)[-1]  # "brig.-gen" -> "gen"
     if last in ABBREVIATIONS or word in ABBREVIATIONS:
         return True
-    if len(last) == 1 and last.isalpha():  # an initial: "J. Smith", the "S" of "U.S."
+    raw_last = text[dot - 1]
+    if len(last) == 1 and raw_last.isalpha() and raw_last.isupper():  # "J. Smith", the "S" of "U.S."
+        return True
+    if "." in word and len(word) <= 5:  # dotted lowercase abbreviations: "e.g.", "a.m."
         return True
     return False
 

@@ -49,7 +49,7 @@ def question_type(question: str) -> str:
 
 class HeuristicReader:
     name = "heuristic"
-    min_score = 0.34  # share of the question's IDF mass the best sentence must match
+    min_score = 0.2  # weighted share of the question's IDF mass the answer sentence must match
 
     def warm_up(self) -> None:  # nothing to load
         return None
@@ -59,7 +59,9 @@ class HeuristicReader:
         if not q_terms or not passages:
             return ReaderOutput([], 1.0)
         sentences = []  # (passage index, start, end, terms)
+        passage_terms = []
         for i, p in enumerate(passages):
+            passage_terms.append(set(tokenize([p.text])[0]))
             for s, e in split_sentences(p.text):
                 sentences.append((i, s, e, set(tokenize([p.text[s:e]])[0])))
         n = len(sentences)
@@ -73,11 +75,15 @@ class HeuristicReader:
             overlap = sum(idf[t] for t in q_terms & terms) / total
             if overlap == 0:
                 continue
+            # The subject is often in a neighbouring sentence ("It opened on ..."): let the
+            # passage's overlap count for a share of the score.
+            context = sum(idf[t] for t in q_terms & passage_terms[i]) / total
+            overlap = 0.65 * overlap + 0.35 * context
             score = overlap * (1.0 - 0.02 * i)  # earlier passages were ranked higher
             text = passages[i].text
             span = self._typed_span(text, s, e, kind, q_lower)
             if span is None:
-                span, score = (s, e), score * (0.85 if kind != "other" else 1.0)
+                span, score = (s, e), score * (0.6 if kind != "other" else 1.0)
             spans.append(ReadSpan(i, span[0], span[1], max(0.0, min(1.0, score))))
         best = dedupe_spans(spans, passages, top_k)
         return ReaderOutput(best, 1.0 - (best[0].score if best else 0.0))

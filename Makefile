@@ -1,0 +1,55 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help install index run test test-fast browser-deps eval bench train-reader clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, pinned: the CPU wheel on this machine (a bare "torch" would pull a CUDA build).
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)  ## create/update .venv (idempotent)
+
+index: install  ## build or update the index of seeds/ in embeddings/
+	$(PY) -m qa index --corpus seeds --index-dir embeddings
+
+run: index  ## install, index the seeds if needed, start the chat on http://127.0.0.1:7860
+	$(PY) app.py --corpus seeds --index-dir embeddings
+
+browser-deps:  ## Debian's chromium for the browser test (Playwright's own download does not work here)
+	@if [ -x /usr/bin/chromium ]; then echo "chromium present: $$(/usr/bin/chromium --version)"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium missing: run 'sudo apt-get install chromium' (the browser test will be skipped)"; fi
+
+test: install browser-deps  ## the whole test suite (unit, real-model, browser)
+	$(PY) -m pytest -q; code=$$?; \
+	if [ $$code -eq 5 ]; then echo "pytest collected no tests: that is a failure"; fi; exit $$code
+
+test-fast: install  ## unit tests only (no real models, no browser)
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+eval: install  ## evaluate on the seed question set; writes reports/eval.md
+	$(PY) -m qa evaluate qa/eval/seed_questions.jsonl --corpus seeds --index-dir embeddings --report reports/eval.md
+
+bench: install  ## benchmarks on SQuAD / SQuADShifts from ../shared/data; writes reports/bench.md
+	$(PY) scripts/bench.py --out reports/bench.md
+
+train-reader: install  ## train the span reader (hours on 2 cores; resumable), then export weights
+	$(PY) -m qa.reader.train --config configs/reader.json --out runs/reader --resume
+
+clean:  ## remove caches (keeps .venv and the index)
+	rm -rf .pytest_cache build dist *.egg-info
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

@@ -1,0 +1,75 @@
+"""Shared fixtures: a deterministic fake encoder and small corpora in tmp folders."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+class FakeEncoder:
+    """Hashes word tokens into a small vector: same words -> similar vectors. Counts what it embeds
+    so tests can prove that unchanged articles are not re-embedded."""
+
+    def __init__(self, dimension: int = 64, name: str = "fake-hash-encoder") -> None:
+        self.dimension = dimension
+        self.name = f"{name}-{dimension}"
+        self.encoded: list[str] = []
+
+    def warm_up(self) -> None:
+        return None
+
+    def encode(self, texts, progress: bool = False) -> np.ndarray:
+        self.encoded.extend(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+                out[i, h % self.dimension] += 1.0
+            norm = np.linalg.norm(out[i])
+            if norm:
+                out[i] /= norm
+        return out
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+@pytest.fixture
+def seed_corpus(tmp_path) -> Path:
+    """A private copy of the seed articles (tests never touch the repo's seeds/)."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+ARTICLES = {
+    "bridge": "New bridge opens\n\nThe new Tay bridge was designed by Anna Kowalski. It opened on March 3, 2021.\n"
+              "The bridge cost $40 million and carries 12,000 cars a day.",
+    "harvest": "Apple harvest\n\nFarmers in Nova Scotia picked 2.5 million bushels of apples this year. "
+               "Dr. Lee said the weather helped. Prices fell by 8 per cent.",
+    "storm": "Storm hits coast\n\nA storm named Fiona struck Halifax on Sept. 24. Winds reached 150 km/h. "
+             "About 400,000 homes lost power, according to Nova Scotia Power.",
+}
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    folder = tmp_path / "small"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder

@@ -1,0 +1,82 @@
+import json
+
+import pytest
+
+from qa import cli
+
+from .conftest import FakeEncoder
+
+
+@pytest.fixture(autouse=True)
+def fake_models(monkeypatch):
+    monkeypatch.setattr("qa.pipeline.MiniLMEncoder", lambda batch_size=32: FakeEncoder())
+
+
+def _run(capsys, *argv):
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_index_then_ask_json(capsys, small_corpus, tmp_path):
+    base = ["--corpus", str(small_corpus), "--index-dir", str(tmp_path / "idx")]
+    code, out, _ = _run(capsys, "index", *base, "--quiet")
+    assert code == 0 and "3 added" in out
+    code, out, _ = _run(capsys, "ask", "Who designed the Tay bridge?", *base, "--reader", "heuristic", "--json")
+    payload = json.loads(out)
+    assert code == 0 and payload["question"] == "Who designed the Tay bridge?"
+    top = payload["answers"][0]
+    assert top["text"] == "Anna Kowalski" and 0 <= top["score"] <= 1
+    assert set(top["citations"][0]) >= {"doc_id", "title", "start", "end", "text", "sentence"}
+
+
+def test_ask_text_output_and_no_answer(capsys, small_corpus, tmp_path):
+    base = ["--corpus", str(small_corpus), "--index-dir", str(tmp_path / "idx"), "--reader", "heuristic"]
+    code, out, _ = _run(capsys, "ask", "Who designed the Tay bridge?", *base)
+    assert code == 0 and "Anna Kowalski" in out and "New bridge opens" in out
+    code, out, _ = _run(capsys, "ask", "What is the boiling point of mercury?", *base)
+    assert "could not find" in out
+
+
+def test_ask_empty_question_is_a_usage_error(capsys, small_corpus, tmp_path):
+    code, _, err = _run(capsys, "ask", "   ", "--corpus", str(small_corpus), "--index-dir", str(tmp_path / "i"),
+                        "--reader", "heuristic")
+    assert code == 2 and "type a question" in err
+
+
+def test_predict_schema(capsys, small_corpus, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    rows = [{"id": "q1", "question": "Who designed the Tay bridge?"},
+            {"id": "q2", "question": "What is the boiling point of mercury?"},
+            {"id": "q3", "question": "When was it founded?", "context": "It was founded in 1852."},
+            {"id": "q4", "question": ""}]
+    questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out_path = tmp_path / "out" / "pred.jsonl"
+    code, _, err = _run(capsys, "predict", str(questions), "--out", str(out_path), "--corpus", str(small_corpus),
+                        "--index-dir", str(tmp_path / "idx"), "--reader", "heuristic", "--quiet")
+    assert code == 0 and "1 questions could not be asked" in err
+    preds = [json.loads(line) for line in out_path.read_text().splitlines()]
+    assert [p["id"] for p in preds] == ["q1", "q2", "q3", "q4"]
+    for p in preds:
+        assert set(p) >= {"id", "question", "answer", "score", "citations"}
+        for c in p["citations"]:
+            assert set(c) == {"doc_id", "title", "start", "end", "text"} and c["text"] == p["answer"]
+    assert preds[0]["answer"] == "Anna Kowalski" and preds[0]["citations"][0]["doc_id"] == "bridge"
+    assert preds[1]["answer"] == "" and preds[1]["citations"] == []
+    assert preds[2]["answer"] == "1852" and preds[2]["citations"][0]["doc_id"] == "context"
+    assert preds[3]["answer"] == "" and "type a question" in preds[3]["error"]
+
+
+def test_predict_rejects_malformed_input(capsys, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "question": "ok"}\nnot json\n', encoding="utf-8")
+    code, _, err = _run(capsys, "predict", str(bad), "--out", str(tmp_path / "o.jsonl"))
+    assert code == 2 and "bad.jsonl:2" in err and not (tmp_path / "o.jsonl").exists()
+
+
+def test_every_command_has_help(capsys):
+    for cmd in ([], ["index"], ["ask"], ["predict"]):
+        with pytest.raises(SystemExit) as info:
+            cli.main([*cmd, "--help"])
+        assert info.value.code == 0
+        assert "usage:" in capsys.readouterr().out
