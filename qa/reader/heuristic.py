@@ -32,6 +32,8 @@ PATTERNS = {
     # The place is group 1: a capitalised name after a locative preposition.
     "where": re.compile(r"\b(?:in|at|to|on|near|from) ((?:the )?[A-Z][\w'’-]+(?:,? [A-Z][\w'’-]+){0,3})"),
 }
+_FUNCTION_WORDS = frozenset("a an the and or but of in on at to for from by with until than per each as "
+                            "into over after before since during is are was were".split())
 _QTYPES = [
     ("how many", "number"), ("how much", "number"), ("how long", "number"), ("what year", "when"),
     ("what date", "when"), ("what month", "when"), ("when", "when"), ("who", "who"), ("whom", "who"),
@@ -96,6 +98,9 @@ class HeuristicReader:
         for m in pattern.finditer(text, start, end):
             group = 1 if pattern.groups else 0
             candidate = m.group(group).strip(" ,.")
+            words = candidate.split(" ")
+            if kind == "number" and len(words) > 1 and words[-1].lower() in _FUNCTION_WORDS:
+                candidate = " ".join(words[:-1])  # "$371 million until" -> "$371 million"
             if candidate and candidate.lower() not in q_lower:
                 s = m.start(group) + m.group(group).find(candidate)
                 return s, s + len(candidate)
