@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .embed import Encoder
 from .fuse import rrf
@@ -18,7 +21,20 @@ class HybridRetriever:
     encoder: Encoder
     depth: int = 20
     rrf_k: int = 60
+    cache_size: int = 512  # query embeddings kept: evaluation asks each question in several modes
     timings: dict[str, float] = field(default_factory=dict)
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
+
+    def embed_query(self, question: str) -> np.ndarray:
+        vector = self._cache.get(question)
+        if vector is None:
+            vector = self.encoder.encode([question])[0]
+            self._cache[question] = vector
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(question)
+        return vector
 
     def retrieve(self, question: str, mode: str = "hybrid", depth: int | None = None,
                  top_k: int | None = None) -> list[Hit]:
@@ -36,7 +52,7 @@ class HybridRetriever:
         scores: dict[str, dict[int, float]] = {}
         if mode in ("hybrid", "dense"):
             t0 = time.perf_counter()
-            query = self.encoder.encode([question])[0]
+            query = self.embed_query(question)
             t1 = time.perf_counter()
             found = self.index.dense.search(query, depth)
             self.timings["encode"] += t1 - t0

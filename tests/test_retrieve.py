@@ -43,3 +43,12 @@ def test_unknown_words_and_bad_mode(retriever):
     assert retriever.retrieve("qwertyuiop zxcvbnm", mode="bm25") == []
     with pytest.raises(ValueError, match="hybrid, bm25, dense"):
         retriever.retrieve("x", mode="fuzzy")
+
+
+def test_query_embeddings_are_cached_and_bounded(retriever, fake_encoder):
+    retriever.cache_size = 2
+    fake_encoder.encoded.clear()
+    for q in ["storm", "storm", "bridge", "storm", "apples", "bridge"]:
+        retriever.retrieve(q, mode="dense")
+    # storm, bridge, apples embedded once each; "bridge" again after it fell out of the 2-entry cache.
+    assert fake_encoder.encoded == ["storm", "bridge", "apples", "bridge"]
