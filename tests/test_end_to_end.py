@@ -12,7 +12,7 @@ B = "001_01e182105e19d792"  # 2020: training paused after the Soleimani strike
 # (question, article that answers it, acceptable short answers)
 QUESTIONS = [
     ("How many Canadian army engineers were deployed to Besmaya?", A, ["Approximately 20", "20"]),
-    ("Which base did the army engineers come from?", A, ["CFB Petawawa"]),
+    ("Which base did the engineers sent to Besmaya come from?", A, ["CFB Petawawa"]),
     ("Who said improvised explosive devices are a very significant threat in Iraq?", A, ["Brigadier-General Dan MacIsaac", "Dan MacIsaac"]),
     ("From which base did the second Hercules aircraft deploy?", A, ["CFB Trenton"]),
     ("When will the last Aurora aircraft come home?", A, ["mid-December"]),

@@ -54,6 +54,12 @@ class SpanModel(nn.Module):
 
         if seed is not None:
             torch.manual_seed(seed)
+        from transformers.utils import logging as hf_logging
+
+        # The packaged checkpoint has a pooler we do not use: transformers reports it as
+        # "UNEXPECTED" with a table and a progress bar on every load. Expected, so keep it quiet.
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
         enc = BertModel.from_pretrained(str(path or encoder_path()), add_pooling_layer=False,
                                         local_files_only=True)
         return cls(enc)
@@ -70,6 +76,27 @@ class SpanModel(nn.Module):
         non-embedding weights)."""
         for p in self.encoder.embeddings.parameters():
             p.requires_grad_(False)
+
+
+def collate(windows, pad_id: int = 0) -> dict[str, torch.Tensor]:
+    """Pad a list of windows to the longest one; the loss mask allows CLS + context tokens."""
+    n = max(len(w.input_ids) for w in windows)
+    ids = torch.full((len(windows), n), pad_id, dtype=torch.long)
+    tt = torch.zeros((len(windows), n), dtype=torch.long)
+    am = torch.zeros((len(windows), n), dtype=torch.long)
+    allowed = torch.zeros((len(windows), n), dtype=torch.bool)
+    for i, w in enumerate(windows):
+        L = len(w.input_ids)
+        ids[i, :L] = torch.tensor(w.input_ids)
+        tt[i, :L] = torch.tensor(w.token_type_ids)
+        am[i, :L] = 1
+        allowed[i, 0] = True
+        allowed[i, :L] |= torch.tensor([o is not None for o in w.offsets])
+    return {
+        "input_ids": ids, "token_type_ids": tt, "attention_mask": am, "allowed": allowed,
+        "start_positions": torch.tensor([w.start_position for w in windows]),
+        "end_positions": torch.tensor([w.end_position for w in windows]),
+    }
 
 
 def embeddings_sha256(model: SpanModel) -> str:
@@ -103,6 +130,7 @@ def save_shipped(model: SpanModel, out_dir: str | Path, meta: dict) -> Path:
     meta["weights_dtype"] = "float16"
     tmp = out / (WEIGHTS_FILE + ".tmp")
     save_file(shipped_state_dict(model), str(tmp))
+    os.chmod(tmp, 0o644)
     os.replace(tmp, out / WEIGHTS_FILE)
     tmpj = out / (META_FILE + ".tmp")
     tmpj.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n", encoding="utf-8")

@@ -10,7 +10,12 @@ added, which would make a fixed ``min_score`` meaningless).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
+
+from qa.types import Passage, ReaderOutput, ReadSpan
 
 NEG = -1e9
 
@@ -58,3 +63,216 @@ def decode_window(
             cands.append((float(ps[s] * pe[e]), int(s), int(e)))
     cands.sort(key=lambda c: (-c[0], c[1], c[2]))
     return null, cands[:n_best]
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact character spans
+# ---------------------------------------------------------------------------------------------
+
+_EDGE_PUNCT = set(".,;:!?\"'`“”‘’«»()[]{}-–—/\\|*")
+_PAIRS = {")": "(", "]": "[", "}": "{", "”": "“", "’": "‘", "»": "«"}
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink [start, end) of ``text`` past surrounding whitespace and stray punctuation.
+
+    Kept on purpose: a closing bracket/quote whose opener is inside the span ("(born 1856)"), a
+    final "." ending an abbreviation with an inner dot ("U.S."), and any punctuation when removing
+    it would leave nothing. Offsets stay exact: only the bounds move.
+    """
+    s, e = start, end
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if all(ch in _EDGE_PUNCT or ch.isspace() for ch in text[s:e]):
+        return s, e  # nothing but punctuation: leave it for the caller to judge
+    changed = True
+    while changed and e - s > 1:
+        changed = False
+        last = text[e - 1]
+        if last in _EDGE_PUNCT:
+            span = text[s:e]
+            opener = _PAIRS.get(last)
+            keep = (opener is not None and opener in span[:-1]) or (
+                last in "\"'" and span[:-1].count(last) % 2 == 1
+            )
+            if last == ".":
+                word = span.split()[-1] if span.split() else ""
+                keep = keep or word.count(".") >= 2  # "U.S.", "a.m."
+            if not keep:
+                e -= 1
+                changed = True
+        first = text[s]
+        if e - s > 1 and first in _EDGE_PUNCT:
+            span = text[s:e]
+            closer = {v: k for k, v in _PAIRS.items()}.get(first)
+            keep = (closer is not None and closer in span[1:]) or (
+                first in "\"'" and span[1:].count(first) % 2 == 1
+            )
+            if first in "$£€-" and len(span) > 1 and span[1].isdigit():
+                keep = True  # "$5", "-3"
+            if not keep:
+                s += 1
+                changed = True
+        while s < e and text[s].isspace():
+            s += 1
+            changed = True
+        while e > s and text[e - 1].isspace():
+            e -= 1
+            changed = True
+    return s, e
+
+
+# ---------------------------------------------------------------------------------------------
+# The inference component
+# ---------------------------------------------------------------------------------------------
+
+DEFAULT_MIN_SCORE = 0.5
+
+
+class SpanReader:
+    """Extractive span reader: MiniLM-L6 fine-tuned with a start/end head (``qa/reader/weights``).
+
+    ``read`` windows every passage (``max_seq_len`` tokens, ``stride`` tokens of overlap), runs all
+    windows of all passages in one forward pass, decodes each window's best spans (inside the
+    passage text, at most ``max_answer_tokens`` tokens), scores them by per-window probability
+    (module docstring), maps them to exact character offsets, merges spans that overlap in the
+    same document, and returns the ``top_k`` best. ``min_score`` is the abstention threshold
+    chosen on the tuning split: callers answer only spans with ``score >= min_score``.
+    """
+
+    name = "span"
+
+    def __init__(
+        self,
+        weights_dir: str | Path | None = None,
+        max_seq_len: int | None = None,
+        stride: int | None = None,
+        max_answer_tokens: int = 30,
+        batch_size: int = 32,
+        quantize: bool = False,
+        num_threads: int | None = None,
+        min_score: float | None = None,
+        max_question_tokens: int = 48,
+    ):
+        from qa.reader.model import META_FILE, WEIGHTS_DIR
+
+        self.weights_dir = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
+        meta: dict = {}
+        meta_path = self.weights_dir / META_FILE
+        if meta_path.exists():  # a small JSON: the threshold and windowing ship with the weights
+            import json
+
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        self.max_seq_len = int(max_seq_len or meta.get("max_seq_len", 192))
+        self.stride = int(stride if stride is not None else meta.get("stride", 64))
+        self.max_answer_tokens = int(max_answer_tokens)
+        self.batch_size = int(batch_size)
+        self.quantize = bool(quantize)
+        self.num_threads = num_threads
+        self.max_question_tokens = int(max_question_tokens)
+        self.min_score: float = float(min_score if min_score is not None else meta.get("min_score", DEFAULT_MIN_SCORE))
+        self.meta = meta
+        self._model = None
+        self._tokenizer = None
+
+    # -- loading ---------------------------------------------------------------------------
+    def warm_up(self) -> "SpanReader":
+        """Load tokenizer and weights once (idempotent) and run one tiny forward pass."""
+        if self._model is not None:
+            return self
+        import torch
+
+        from qa.reader.model import load_shipped, load_tokenizer
+
+        if self.num_threads:
+            torch.set_num_threads(int(self.num_threads))
+        tok = load_tokenizer()
+        model, _ = load_shipped(self.weights_dir)
+        if self.quantize:
+            model = quantize_dynamic_int8(model)
+        self._tokenizer, self._model = tok, model
+        self.read("warm up?", [Passage(doc_id="_", doc_start=0, text="Warm up text.")])
+        return self
+
+    def _set_model(self, model, tokenizer) -> None:
+        """Use an in-memory model (evaluation of checkpoints, tests with fixed logits)."""
+        self._model, self._tokenizer = model, tokenizer
+
+    # -- inference -------------------------------------------------------------------------
+    def _logits(self, windows):
+        import torch
+
+        from qa.reader.model import collate
+
+        starts, ends = [], []
+        with torch.inference_mode():
+            for b in range(0, len(windows), self.batch_size):
+                batch = collate(windows[b : b + self.batch_size])
+                sl, el = self._model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+                sl, el = sl.float().numpy(), el.float().numpy()
+                for k, w in enumerate(windows[b : b + self.batch_size]):
+                    L = len(w.input_ids)
+                    starts.append(sl[k, :L])
+                    ends.append(el[k, :L])
+        return starts, ends
+
+    def read(self, question: str, passages: Sequence[Passage], top_k: int = 3) -> ReaderOutput:
+        """Top ``top_k`` distinct answer spans for ``question`` over ``passages`` (best first) and
+        the probability that none of them answers it."""
+        from qa.reader.squad_data import tokenize_windows
+
+        if self._model is None:
+            self.warm_up()
+        idx = [i for i, p in enumerate(passages) if p.text.strip()]
+        if not question.strip() or not idx or top_k <= 0:
+            return ReaderOutput(spans=[], no_answer_score=1.0)
+        windows = tokenize_windows(
+            self._tokenizer, [question] * len(idx), [passages[i].text for i in idx],
+            self.max_seq_len, self.stride, self.max_question_tokens,
+        )
+        # longest first inside the batch keeps padding low when passages differ in length
+        windows.sort(key=lambda w: -len(w.input_ids))
+        starts, ends = self._logits(windows)
+        no_answer = 1.0
+        cands: list[tuple[float, int, int, int]] = []
+        for w, sl, el in zip(windows, starts, ends):
+            pi = idx[w.example_index]
+            text = passages[pi].text
+            ctx = np.array([o is not None for o in w.offsets])
+            null, spans = decode_window(sl, el, ctx, self.max_answer_tokens, n_best=max(5, 3 * top_k))
+            no_answer = min(no_answer, null)
+            for score, ts, te in spans:
+                cs, ce = trim_span(text, w.offsets[ts][0], w.offsets[te][1])
+                if ce > cs:
+                    cands.append((score, pi, cs, ce))
+        cands.sort(key=lambda c: (-c[0], c[1], c[2]))
+        chosen: list[ReadSpan] = []
+        taken: list[tuple[str, int, int]] = []  # document coordinates of accepted spans
+        for score, pi, cs, ce in cands:
+            p = passages[pi]
+            ds, de = p.doc_start + cs, p.doc_start + ce
+            if any(d == p.doc_id and ds < b and a < de for d, a, b in taken):
+                continue  # the same text seen through another window / overlapping chunk
+            taken.append((p.doc_id, ds, de))
+            chosen.append(ReadSpan(passage_index=pi, start=cs, end=ce, score=float(min(1.0, max(0.0, score)))))
+            if len(chosen) >= top_k:
+                break
+        return ReaderOutput(spans=chosen, no_answer_score=float(min(1.0, max(0.0, no_answer))))
+
+
+def quantize_dynamic_int8(model):
+    """Dynamic int8 quantisation of the Linear layers (weights int8, activations quantised on the
+    fly); the model stays on CPU in eval mode."""
+    import torch
+
+    try:
+        from torch.ao.quantization import quantize_dynamic
+    except ImportError:  # pragma: no cover - older layouts
+        from torch.quantization import quantize_dynamic
+    import warnings
+
+    with warnings.catch_warnings():  # torch.ao.quantization deprecation notices; still works in 2.13
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model.eval(), {torch.nn.Linear}, dtype=torch.qint8)

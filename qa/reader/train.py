@@ -25,8 +25,8 @@ import numpy as np
 import torch
 
 from qa.metrics import exact_match, max_over_golds, token_f1
-from qa.reader.model import SpanModel, load_tokenizer
-from qa.reader.span import decode_window
+from qa.reader.model import SpanModel, collate, load_tokenizer
+from qa.reader.span import decode_window, trim_span
 from qa.reader.squad_data import (
     SquadRecord,
     build_training_windows,
@@ -48,27 +48,6 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def collate(windows, pad_id: int = 0) -> dict[str, torch.Tensor]:
-    """Pad a list of windows to the longest one; the loss mask allows CLS + context tokens."""
-    n = max(len(w.input_ids) for w in windows)
-    ids = torch.full((len(windows), n), pad_id, dtype=torch.long)
-    tt = torch.zeros((len(windows), n), dtype=torch.long)
-    am = torch.zeros((len(windows), n), dtype=torch.long)
-    allowed = torch.zeros((len(windows), n), dtype=torch.bool)
-    for i, w in enumerate(windows):
-        L = len(w.input_ids)
-        ids[i, :L] = torch.tensor(w.input_ids)
-        tt[i, :L] = torch.tensor(w.token_type_ids)
-        am[i, :L] = 1
-        allowed[i, 0] = True
-        allowed[i, :L] |= torch.tensor([o is not None for o in w.offsets])
-    return {
-        "input_ids": ids, "token_type_ids": tt, "attention_mask": am, "allowed": allowed,
-        "start_positions": torch.tensor([w.start_position for w in windows]),
-        "end_positions": torch.tensor([w.end_position for w in windows]),
-    }
 
 
 def span_loss(start_logits, end_logits, batch) -> torch.Tensor:
@@ -123,15 +102,27 @@ def predict_records(model, tokenizer, records: list[SquadRecord], max_seq_len: i
             out["null"] = min(out["null"], null)
             if cands and cands[0][0] > out["score"]:
                 score, ts, te = cands[0]
-                cs, ce = w.offsets[ts][0], w.offsets[te][1]
+                # same exact-offset trimming as SpanReader, so tuning numbers match the component
+                cs, ce = trim_span(rec.context, w.offsets[ts][0], w.offsets[te][1])
                 out.update(text=rec.context[cs:ce], score=score, start=cs, end=ce)
     return best
 
 
-def abstention_sweep(preds: list[dict], records: list[SquadRecord]) -> dict:
+def abstention_sweep(preds: list[dict], records: list[SquadRecord],
+                     unanswerable_prior: float | None = None) -> dict:
     """F1/EM with abstention as a function of the threshold on the best span score; returns the
-    threshold maximising F1 (ties -> the lower threshold) and the metrics there."""
+    threshold maximising F1 (ties -> the lower threshold) and the metrics there.
+
+    ``unanswerable_prior``: weight the questions so that unanswerable ones make up this share of
+    the total. The tuning split is 52% unanswerable; a user of the chat asks mostly answerable
+    questions, and a threshold fitted to a 52% prior withholds most right answers. ``None`` = the
+    split's own mix."""
     golds = [r.answer_texts for r in records]
+    has_answer = np.array([bool(g) for g in golds])
+    weights = np.ones(len(golds))
+    if unanswerable_prior is not None and has_answer.any() and (~has_answer).any():
+        weights = np.where(has_answer, (1 - unanswerable_prior) / has_answer.sum(),
+                           unanswerable_prior / (~has_answer).sum()) * len(golds)
     f1_ans = np.array([max_over_golds(token_f1, p["text"], g) for p, g in zip(preds, golds)])
     em_ans = np.array([max_over_golds(exact_match, p["text"], g) for p, g in zip(preds, golds)])
     f1_abs = np.array([max_over_golds(token_f1, "", g) for g in golds])
@@ -140,8 +131,8 @@ def abstention_sweep(preds: list[dict], records: list[SquadRecord]) -> dict:
     best = None
     for t in cands:
         answered = scores >= t
-        f1 = float(np.where(answered, f1_ans, f1_abs).mean())
-        em = float(np.where(answered, em_ans, f1_abs).mean())
+        f1 = float(np.average(np.where(answered, f1_ans, f1_abs), weights=weights))
+        em = float(np.average(np.where(answered, em_ans, f1_abs), weights=weights))
         if best is None or f1 > best["f1"] + 1e-12:
             best = {"threshold": float(t), "f1": f1, "em": em, "answered": int(answered.sum())}
     answerable = np.array([bool(g) for g in golds])
@@ -185,12 +176,50 @@ def set_rng_state(s: dict) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def lr_lambda_factory(warmup: int, total: int):
-    def f(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / max(1, warmup)
-        return max(0.0, (total - step) / max(1, total - warmup))
-    return f
+class DeadlineLinearSchedule:
+    """Linear warmup, then linear decay to 0, where progress is the larger of step/total_steps and
+    elapsed wall time / time budget. On a shared machine the throughput is unknown in advance; this
+    makes the learning rate reach ~0 at the deadline whatever the speed (so the last checkpoint is
+    a finished run, not a high-LR snapshot), and it is plain step-based when there is no deadline."""
+
+    def __init__(self, optimizer, peak_lr: float, warmup_steps: int, total_steps: int,
+                 t_begin: float, deadline: float | None):
+        self.opt, self.peak, self.warmup, self.total = optimizer, peak_lr, warmup_steps, total_steps
+        self.t_begin, self.deadline = t_begin, deadline
+        self.step_count = 0
+        self._apply()
+
+    def progress(self) -> float:
+        p = self.step_count / max(1, self.total)
+        if self.deadline is not None:
+            p = max(p, (time.time() - self.t_begin) / max(1.0, self.deadline - self.t_begin))
+        return min(1.0, p)
+
+    def factor(self) -> float:
+        if self.step_count < self.warmup:
+            return (self.step_count + 1) / max(1, self.warmup)
+        w = self.warmup / max(1, self.total)
+        return max(0.0, (1.0 - self.progress()) / max(1e-9, 1.0 - w))
+
+    def _apply(self) -> None:
+        for g in self.opt.param_groups:
+            g["lr"] = self.peak * min(1.0, self.factor())
+
+    def step(self) -> None:
+        self.step_count += 1
+        self._apply()
+
+    def get_last_lr(self) -> list[float]:
+        return [g["lr"] for g in self.opt.param_groups]
+
+    def state_dict(self) -> dict:
+        return {"step_count": self.step_count, "t_begin": self.t_begin, "deadline": self.deadline,
+                "peak": self.peak, "warmup": self.warmup, "total": self.total}
+
+    def load_state_dict(self, d: dict) -> None:
+        self.step_count, self.t_begin = d["step_count"], d["t_begin"]
+        # a resumed run keeps its original time origin; the deadline is the one of this invocation
+        self._apply()
 
 
 def parse_stop_at(s: str | None) -> float | None:
@@ -216,6 +245,8 @@ def train(args) -> int:
     stop_at = parse_stop_at(args.stop_at or cfg.get("stop_at_utc"))
     if stop_at is not None:
         deadline = stop_at if deadline is None else min(deadline, stop_at)
+    if deadline is not None:
+        log(f"deadline {datetime.fromtimestamp(deadline, timezone.utc).isoformat(timespec='seconds')}")
 
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     tok = load_tokenizer()
@@ -244,8 +275,8 @@ def train(args) -> int:
         lr=cfg["lr"],
     )
     total = int(args.max_steps or cfg["max_steps"])
-    warmup = int(cfg["warmup_fraction"] * total)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda_factory(warmup, total))
+    warmup = int(cfg["warmup_steps"])
+    sched = DeadlineLinearSchedule(opt, cfg["lr"], warmup, total, t_start, deadline)
     bs = int(cfg["batch_size"])
     lengths = [len(w.input_ids) for w in windows]
     step, epoch, best_metric, examples_seen, epoch_pos = 0, 0, -1.0, 0, 0

@@ -1,0 +1,246 @@
+#!/usr/bin/env python
+"""Evaluate the span reader and write reports/reader.md + reports/reader.json.
+
+Held-out SQuAD v1.1 (6 articles, gold paragraph given): EM/F1 of
+  (a) the trained reader (fp32), (b) the same weights with dynamic int8 Linear layers,
+  (c) an untrained head on the same encoder, (d) the heuristic baseline (qa.reader.heuristic),
+plus SQuADShifts amazon (evaluation only, a seeded sample), the tuning-split calibration stored
+with the weights, and reader latency (one question over 5 passages of ~100 words).
+
+    python scripts/eval_reader.py [--limit N] [--amazon-limit N] [--skip-int8] [--skip-untrained]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from qa.metrics import squad_scores  # noqa: E402
+from qa.reader.squad_data import (  # noqa: E402
+    TRAINED_SHIFTS,
+    amazon_records,
+    held_out_records,
+    sample_records,
+)
+from qa.types import Passage  # noqa: E402
+
+
+def machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform()}
+
+
+def eval_reader(reader, records, label: str) -> dict:
+    """Top-1 span given the gold paragraph; also how often the top span clears min_score."""
+    preds, answered = [], []
+    t0 = time.time()
+    for r in records:
+        out = reader.read(r.question, [Passage(doc_id=r.title, doc_start=0, text=r.context)], top_k=1)
+        if out.spans:
+            s = out.spans[0]
+            preds.append(r.context[s.start : s.end])
+            answered.append(s.score >= getattr(reader, "min_score", 0.0))
+        else:
+            preds.append("")
+            answered.append(False)
+    sc = squad_scores(preds, [r.answer_texts for r in records])
+    sc["answered_at_min_score"] = float(np.mean(answered)) if answered else 0.0
+    # EM/F1 when the reader abstains below min_score (abstaining on an answerable question = 0)
+    abst = squad_scores([p if a else "" for p, a in zip(preds, answered)], [r.answer_texts for r in records])
+    sc["exact_match_with_abstention"], sc["f1_with_abstention"] = abst["exact_match"], abst["f1"]
+    sc["seconds"] = round(time.time() - t0, 1)
+    print(f"  {label}: EM {sc['exact_match']:.2f} F1 {sc['f1']:.2f} (n={sc['count']}, {sc['seconds']}s)", flush=True)
+    return sc
+
+
+def latency_passages(records, n: int = 5, words: int = 100) -> tuple[str, list[Passage]]:
+    """A question and 5 passages of ~``words`` words cut from different held-out paragraphs."""
+    seen, ps = set(), []
+    q = None
+    for r in records:
+        if r.context in seen:
+            continue
+        seen.add(r.context)
+        toks = r.context.split(" ")
+        text = " ".join(toks[:words])
+        ps.append(Passage(doc_id=r.title + str(len(ps)), doc_start=0, text=text))
+        q = q or r.question
+        if len(ps) == n:
+            break
+    return q, ps
+
+
+def latency(reader, question, passages, reps: int = 40) -> dict:
+    for _ in range(3):
+        reader.read(question, passages)
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        reader.read(question, passages)
+        ts.append(1000 * (time.perf_counter() - t0))
+    return {"p50_ms": float(np.percentile(ts, 50)), "p95_ms": float(np.percentile(ts, 95)), "reps": reps}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--limit", type=int, default=None, help="evaluate N held-out questions (seeded sample; default all 2,198)")
+    p.add_argument("--amazon-limit", type=int, default=500, help="amazon sample size (0 = skip)")
+    p.add_argument("--weights", default=None, help="weights folder (default qa/reader/weights)")
+    p.add_argument("--skip-int8", action="store_true")
+    p.add_argument("--skip-untrained", action="store_true")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default=str(REPO / "reports" / "reader"), help="report path without extension")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--write-meta", action="store_true",
+                   help="also store the held-out/amazon/latency results in the weights' reader.json")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    from qa.reader.model import SpanModel, load_tokenizer, read_meta
+    from qa.reader.span import SpanReader
+
+    held = sample_records(held_out_records(), args.limit, args.seed)
+    print(f"held-out SQuAD v1.1: {len(held)} questions", flush=True)
+    meta = read_meta(args.weights)
+    res: dict = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+        "weights": {"dir": str(args.weights or "qa/reader/weights"), "checkpoint_step": meta.get("checkpoint_step"),
+                    "examples_seen": meta.get("training", {}).get("examples_seen"),
+                    "train_minutes": meta.get("training", {}).get("train_minutes"),
+                    "min_score": meta.get("min_score"), "max_seq_len": meta.get("max_seq_len"),
+                    "stride": meta.get("stride")},
+        "tuning_calibration": meta.get("calibration"),
+        "held_out": {"split": "SQuAD v1.1 dev, held-out articles (gold paragraph)", "questions": len(held)},
+        "trained_on_squadshifts": list(TRAINED_SHIFTS),
+    }
+    wdir = Path(args.weights) if args.weights else None
+    size = sum(f.stat().st_size for f in (wdir or Path(REPO / "qa/reader/weights")).glob("*") if f.is_file())
+    res["weights"]["bytes_on_disk"] = size
+
+    fp32 = SpanReader(weights_dir=args.weights).warm_up()
+    res["held_out"]["trained_fp32"] = eval_reader(fp32, held, "trained fp32")
+    q, ps = latency_passages(held_out_records())
+    res["latency"] = {"setup": "1 question x 5 passages of ~100 words, top_k=3, "
+                      f"{args.threads} threads, max_seq_len {fp32.max_seq_len}"}
+    res["latency"]["fp32"] = latency(fp32, q, ps)
+    print(f"  latency fp32: {res['latency']['fp32']}", flush=True)
+
+    if not args.skip_int8:
+        int8 = SpanReader(weights_dir=args.weights, quantize=True).warm_up()
+        res["held_out"]["trained_int8"] = eval_reader(int8, held, "trained int8")
+        res["latency"]["int8"] = latency(int8, q, ps)
+        print(f"  latency int8: {res['latency']['int8']}", flush=True)
+
+    if not args.skip_untrained:
+        untrained = SpanReader(weights_dir=args.weights)
+        untrained._set_model(SpanModel.from_encoder(seed=0).eval(), load_tokenizer())
+        res["held_out"]["untrained_head"] = eval_reader(untrained, held, "untrained head")
+
+    try:
+        from qa.reader.heuristic import HeuristicReader
+    except ImportError as e:
+        print(f"  heuristic baseline skipped: qa.reader.heuristic.HeuristicReader not importable ({e})", flush=True)
+        res["held_out"]["heuristic"] = {"skipped": f"qa.reader.heuristic not available: {e}"}
+    else:
+        h = HeuristicReader()
+        if hasattr(h, "warm_up"):
+            h.warm_up()
+        res["held_out"]["heuristic"] = eval_reader(h, held, "heuristic baseline")
+
+    if args.amazon_limit:
+        amz = sample_records(amazon_records(), args.amazon_limit, args.seed)
+        res["amazon"] = {"split": "SQuADShifts amazon_reviews (evaluation only, seeded sample)",
+                         "questions": len(amz), "of": len(amazon_records())}
+        print(f"amazon: {len(amz)} questions", flush=True)
+        res["amazon"]["trained_fp32"] = eval_reader(fp32, amz, "trained fp32")
+        if "heuristic" in res["held_out"] and "skipped" not in res["held_out"]["heuristic"]:
+            res["amazon"]["heuristic"] = eval_reader(h, amz, "heuristic baseline")
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(res, indent=2) + "\n")
+    out.with_suffix(".md").write_text(render_md(res))
+    print(f"wrote {out.with_suffix('.md')} and {out.with_suffix('.json')}")
+    if args.write_meta:
+        from qa.reader.model import META_FILE, WEIGHTS_DIR
+
+        mp = (wdir or WEIGHTS_DIR) / META_FILE
+        m = json.loads(mp.read_text())
+        m["heldout"] = {"date": res["date"], "squad_v1.1_heldout": res["held_out"], "amazon": res.get("amazon"),
+                        "latency": res.get("latency")}
+        tmp = mp.with_name(mp.name + ".tmp")
+        tmp.write_text(json.dumps(m, indent=2) + "\n")
+        os.replace(tmp, mp)
+        print(f"stored results in {mp}")
+    return 0
+
+
+def _row(name, sc):
+    if not sc:
+        return ""
+    if "skipped" in sc:
+        return f"| {name} | skipped: {sc['skipped']} | | |\n"
+    return (f"| {name} | {sc['exact_match']:.1f} | {sc['f1']:.1f} | {100 * sc['answered_at_min_score']:.0f}% / "
+            f"{sc['exact_match_with_abstention']:.1f} / {sc['f1_with_abstention']:.1f} |\n")
+
+
+def render_md(r: dict) -> str:
+    m, w, h = r["machine"], r["weights"], r["held_out"]
+    s = "# Span reader evaluation\n\n"
+    s += f"Date: {r['date']}. Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads), Python {m['python']}.\n\n"
+    s += (f"Weights: `{w['dir']}` (step {w['checkpoint_step']}, {w['examples_seen']} training windows seen, "
+          f"{w['train_minutes']} min of training), {w['bytes_on_disk'] / 1e6:.1f} MB on disk; "
+          f"max_seq_len {w['max_seq_len']}, stride {w['stride']}, min_score {w['min_score']:.4f}.\n\n")
+    s += (f"## Held-out SQuAD v1.1 ({h['questions']} questions of Super_Bowl_50, Nikola_Tesla, Oxygen, Black_Death, "
+          "Kenya, Rhine; gold paragraph given)\n\n")
+    s += "| reader | EM | F1 | answered at min_score / EM / F1 with abstention |\n| --- | ---: | ---: | --- |\n"
+    s += _row("trained, fp32", h.get("trained_fp32"))
+    s += _row("trained, dynamic int8", h.get("trained_int8"))
+    s += _row("untrained head, same encoder", h.get("untrained_head"))
+    s += _row("heuristic baseline (qa.reader.heuristic)", h.get("heuristic"))
+    c = r.get("tuning_calibration") or {}
+    if c:
+        s += "\n## Tuning split: abstention threshold\n\n"
+        s += (f"{c.get('split')}: {c.get('questions')} questions ({c.get('unanswerable')} unanswerable). "
+              f"min_score = {c.get('min_score'):.4f} maximises F1 with abstention: F1 {c.get('f1_with_abstention'):.1f}, "
+              f"EM {c.get('em_with_abstention', float('nan')):.1f}; answerable-only F1 without abstention "
+              f"{c.get('has_answer_f1_no_abstention'):.1f}. Abstention (positive = unanswerable) precision "
+              f"{c.get('abstention_precision', float('nan')):.3f}, recall {c.get('abstention_recall', float('nan')):.3f}.\n")
+    a = r.get("amazon")
+    if a:
+        s += f"\n## SQuADShifts amazon (evaluation only; {a['questions']} of {a['of']} questions, seeded sample)\n\n"
+        s += "| reader | EM | F1 | answered at min_score / EM / F1 with abstention |\n| --- | ---: | ---: | --- |\n"
+        s += _row("trained, fp32", a.get("trained_fp32"))
+        s += _row("heuristic baseline", a.get("heuristic"))
+    s += (f"\nSQuADShifts {' and '.join(r['trained_on_squadshifts'])} were **trained on** and are not reported as held out.\n")
+    lt = r.get("latency", {})
+    if lt:
+        s += f"\n## Latency ({lt['setup']})\n\n| variant | p50 ms | p95 ms |\n| --- | ---: | ---: |\n"
+        for k in ("fp32", "int8"):
+            if k in lt:
+                s += f"| {k} | {lt[k]['p50_ms']:.1f} | {lt[k]['p95_ms']:.1f} |\n"
+    return s
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Tests of SQuAD loading, the binding splits and training-window labels."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.reader import squad_data as sd
+
+DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+needs_data = pytest.mark.skipif(
+    not (DATA_DIR / sd.SQUAD_V11_DEV).exists(),
+    reason=f"shared SQuAD data not found at {DATA_DIR} (expected /work/shared/data layout)",
+)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from qa.reader.model import load_tokenizer
+
+    return load_tokenizer()
+
+
+def _record(context: str, answer: str, question: str = "What is it?", occurrence: int = 0, qid: str = "q"):
+    start = -1
+    for _ in range(occurrence + 1):
+        start = context.index(answer, start + 1)
+    return sd.SquadRecord(qid=qid, source="t", title="T", context=context, question=question,
+                          answers=((answer, start),))
+
+
+SAMPLE = {
+    "version": "1.1",
+    "data": [{"title": "A", "paragraphs": [{"context": "Paris is the capital of France.", "qas": [
+        {"id": "1", "question": "Capital of France?", "answers": [{"text": "Paris", "answer_start": 0},
+                                                                   {"text": "Paris", "answer_start": 0}]},
+        {"id": "2", "question": "Capital of Spain?", "answers": [], "is_impossible": True},
+    ]}]}],
+}
+
+
+def test_load_json_and_gz_equal(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps(SAMPLE), encoding="utf-8")
+    with gzip.open(tmp_path / "a.json.gz", "wt", encoding="utf-8") as f:
+        json.dump(SAMPLE, f)
+    a = sd.load_records(tmp_path / "a.json", "x")
+    b = sd.load_records(tmp_path / "a.json.gz", "x")
+    assert a == b
+    assert len(a) == 2
+    assert a[0].answers == (("Paris", 0),)  # duplicate gold answers collapsed
+    assert a[1].is_impossible and a[1].answer_texts == []
+
+
+def test_window_labels_map_back_to_exact_answer(tokenizer):
+    filler = " ".join(f"Sentence number {i} talks about the weather in town {i}." for i in range(60))
+    recs = [
+        _record("Marie Curie won the Nobel Prize in 1903. " + filler, "1903", "When?", qid="a"),
+        _record(filler + " The bridge opened on 4 July 1976, to great applause.", "4 July 1976", "When?", qid="b"),
+        _record(filler[:800] + " It cost $5.2 million (in 1990 dollars). " + filler[800:], "$5.2 million", qid="c"),
+        _record("Short context about Zürich, the city of Zürich.", "Zürich", occurrence=1, qid="d"),
+    ]
+    wins, stats = sd.build_training_windows(recs, tokenizer, max_seq_len=96, stride=32,
+                                            negative_keep_fraction=1.0)
+    assert stats["windows"] == len(wins) > len(recs)  # long contexts were windowed
+    found = set()
+    for w in wins:
+        rec = recs[w.example_index]
+        assert len(w.input_ids) <= 96
+        if w.start_position == 0:
+            assert w.end_position == 0
+            continue
+        text, start = rec.answers[0]
+        s, e = w.offsets[w.start_position][0], w.offsets[w.end_position][1]
+        assert rec.context[s:e] == text
+        assert (s, e) == (start, start + len(text))
+        found.add(w.example_index)
+    assert found == {0, 1, 2, 3}
+
+
+def test_windows_missing_the_answer_get_cls_and_negative_sampling(tokenizer):
+    filler = " ".join(f"Filler sentence {i} says nothing of interest." for i in range(80))
+    rec = _record("The answer is 42. " + filler, "42")
+    all_w, st = sd.build_training_windows([rec], tokenizer, 64, 16, negative_keep_fraction=1.0)
+    pos = [w for w in all_w if w.start_position > 0]
+    neg = [w for w in all_w if w.start_position == 0]
+    assert len(pos) == 1 and len(neg) >= 5
+    none_w, st0 = sd.build_training_windows([rec], tokenizer, 64, 16, negative_keep_fraction=0.0)
+    assert [w.start_position > 0 for w in none_w] == [True]
+    assert st0["negatives_dropped"] == len(neg)
+
+
+@needs_data
+def test_real_window_labels_mostly_exact(tokenizer):
+    recs = sd.sample_records(sd.training_records(DATA_DIR), 300, seed=1)
+    wins, _ = sd.build_training_windows(recs, tokenizer, 160, 48, negative_keep_fraction=0.0)
+    exact = 0
+    for w in wins:
+        rec = recs[w.example_index]
+        text, start = rec.answers[0]
+        s, e = w.offsets[w.start_position][0], w.offsets[w.end_position][1]
+        assert s <= start and e >= start + len(text)  # the labelled tokens cover the answer
+        exact += rec.context[s:e] == text
+    # answers that end inside a word piece ("1990" in "1990s") cannot be exact; they are rare
+    assert exact / len(wins) > 0.97
+
+
+@needs_data
+def test_splits_are_disjoint_by_title():
+    train = sd.training_records(DATA_DIR)
+    tune = sd.tuning_records(DATA_DIR)
+    held = sd.held_out_records(DATA_DIR)
+    train_titles = sd.iter_titles(train)
+    assert not train_titles & sd.HELD_OUT_TITLES
+    assert not train_titles & sd.TUNING_TITLES
+    assert sd.iter_titles(tune) == sd.TUNING_TITLES
+    assert sd.iter_titles(held) == sd.HELD_OUT_TITLES
+    assert len(held) == 2198  # as documented in the data README
+    # training contexts never share a paragraph with held-out or tuning ones
+    train_ctx = {r.context for r in train}
+    assert not train_ctx & {r.context for r in held}
+    assert not train_ctx & {r.context for r in tune}
+    squad_train_titles = {r.title for r in train if r.source == "squad_v1.1"}
+    assert len(squad_train_titles) == 26
+    assert {r.source for r in train} == {"squad_v1.1", "new_wiki", "reddit"}
+    assert sum(r.is_impossible for r in tune) == 3168
