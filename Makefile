@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+HOST ?= 127.0.0.1
+PORT ?= 7860
 
 .PHONY: help install index run test test-fast browser-deps eval bench train-reader clean
 
@@ -26,8 +28,8 @@ install: $(STAMP)  ## create/update .venv (idempotent)
 index: install  ## build or update the index of seeds/ in embeddings/
 	$(PY) -m qa index --corpus seeds --index-dir embeddings
 
-run: index  ## install, index the seeds if needed, start the chat on http://127.0.0.1:7860
-	$(PY) app.py --corpus seeds --index-dir embeddings
+run: index  ## install, index the seeds if needed, start the chat on http://127.0.0.1:7860 (HOST=, PORT=)
+	$(PY) app.py --corpus seeds --index-dir embeddings --host $(HOST) --port $(PORT)
 
 browser-deps:  ## Debian's chromium for the browser test (Playwright's own download does not work here)
 	@if [ -x /usr/bin/chromium ]; then echo "chromium present: $$(/usr/bin/chromium --version)"; \

@@ -111,6 +111,12 @@ class Pipeline:
         return list(self._index.documents.values())
 
     @property
+    def manifest(self) -> dict:
+        """The live index's manifest (read-only view: encoder, chunking, per-article records)."""
+        self._require_index()
+        return dict(self._index.manifest)
+
+    @property
     def chunk_count(self) -> int:
         return len(self._index.chunks) if self._index is not None else 0
 

@@ -222,13 +222,19 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
             chunks.extend(doc_chunks)
             parts.append(vecs)
         vectors = np.concatenate(parts) if parts else np.zeros((0, encoder.dimension), dtype=np.float32)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        old_files = old.manifest.get("files", {}) if old is not None else {}
+        # When each article entered the index: carried over while its content is unchanged.
+        indexed_at = {d.doc_id: (old_files.get(d.doc_id, {}).get("indexed") or now) if d.doc_id in kept else now
+                      for d in documents}
         index = CorpusIndex(
             manifest={
                 **expected_settings(encoder, config),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "created": now,
                 "counts": {"documents": len(documents), "chunks": len(chunks)},
                 "files": {d.doc_id: {"path": d.path, "sha256": d.sha256, "title": d.title,
-                                     "chars": len(d.text), "chunks": sum(c.doc_id == d.doc_id for c in chunks)}
+                                     "chars": len(d.text), "chunks": sum(c.doc_id == d.doc_id for c in chunks),
+                                     "indexed": indexed_at[d.doc_id]}
                           for d in documents},
             },
             documents={d.doc_id: d for d in documents},

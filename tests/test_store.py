@@ -148,3 +148,15 @@ def test_empty_corpus_gives_empty_index(tmp_path, fake_encoder):
     index, report = _update(tmp_path / "empty", tmp_path / "idx", fake_encoder)
     assert index.chunks == [] and report.chunks_total == 0
     assert load_index(tmp_path / "idx", fake_encoder, CONFIG).chunks == []
+
+
+def test_indexed_time_is_kept_for_unchanged_articles(small_corpus, tmp_path, fake_encoder, monkeypatch):
+    idx = tmp_path / "idx"
+    monkeypatch.setattr("qa.store.time.strftime", lambda fmt, t=None: "2026-01-01T00:00:00Z")
+    _update(small_corpus, idx, fake_encoder)
+    (small_corpus / "storm.txt").write_text("Storm update\n\nNew text.", encoding="utf-8")
+    monkeypatch.setattr("qa.store.time.strftime", lambda fmt, t=None: "2026-02-02T00:00:00Z")
+    index, _ = _update(small_corpus, idx, fake_encoder)
+    files = index.manifest["files"]
+    assert files["bridge"]["indexed"] == "2026-01-01T00:00:00Z"
+    assert files["storm"]["indexed"] == "2026-02-02T00:00:00Z"

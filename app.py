@@ -1,0 +1,277 @@
+#!/usr/bin/env python
+"""Web chat over a folder of news articles: extractive answers with cited, highlighted spans.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--corpus seeds] [--index-dir embeddings] [--share]
+
+One Pipeline is built and warmed up before the server starts, so the first question is as fast as
+the rest. The page has two tabs: the chat, and the article panel (list, upload, remove).
+Binds to 127.0.0.1 unless told otherwise; a public share link only with --share.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+# Before gradio is imported: no telemetry, no model downloads (everything ships in packages).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from qa import chat, corpus_admin  # noqa: E402  (light: models and gradio load lazily, --help stays fast)
+from qa.cli import add_pipeline_arguments, build_pipeline  # noqa: E402
+from qa.load import MAX_FILE_BYTES, LoadError  # noqa: E402
+from qa.pipeline import QuestionError  # noqa: E402
+
+log = logging.getLogger("qa.app")
+
+ROOT = Path(__file__).resolve().parent
+SEED_QUESTIONS = ROOT / "qa" / "eval" / "seed_questions.jsonl"
+MAX_HISTORY_MESSAGES = 20  # keep the page (and every request carrying the history) bounded
+ASK_CONCURRENCY = 2  # the models run one forward pass at a time anyway (Pipeline._model_lock)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Web chat over a folder of news articles. Answers are exact spans of the "
+                    "articles, with citations; upload or remove articles in the Articles tab.")
+    net = parser.add_argument_group("server")
+    net.add_argument("--host", default="127.0.0.1",
+                     help="interface to bind (default: %(default)s, this machine only)")
+    net.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    net.add_argument("--share", action="store_true",
+                     help="also create a public gradio.live link (off by default; needs internet)")
+    net.add_argument("--queue-size", type=int, default=100, metavar="N",
+                     help="questions waiting at most; beyond this the page asks to retry (default: %(default)s)")
+    add_pipeline_arguments(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    return parser
+
+
+def example_questions(pipeline, limit: int = 5) -> list[str]:
+    """Answerable seed questions about articles that are in this corpus, one per article first."""
+    present = {d.doc_id for d in pipeline.documents}
+    try:
+        rows = [json.loads(line) for line in SEED_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, ValueError):
+        rows = []
+    rows = [r for r in rows if r.get("answers") and r.get("doc_id") in present]
+    picked: list[str] = []
+    for doc_id in sorted(present):  # variety: the first question of each article, then the rest
+        picked += [r["question"] for r in rows if r["doc_id"] == doc_id][:1]
+    picked += [r["question"] for r in rows if r["question"] not in picked]
+    return picked[:limit]  # a corpus with no seed articles gets no examples rather than wrong ones
+
+
+class ChatApp:
+    """The handlers behind the page; plain methods on a Pipeline, so tests can call them directly."""
+
+    def __init__(self, pipeline) -> None:
+        self.pipeline = pipeline
+
+    # ----------------------------------------------------------------- chat
+
+    def articles(self) -> dict:
+        return {d.doc_id: chat.ArticleView(d.title, d.path, d.text) for d in self.pipeline.documents}
+
+    def reply(self, question) -> str:
+        """The assistant's HTML for one question (never raises: every failure becomes a message)."""
+        try:
+            answers = self.pipeline.ask(question)
+            articles = self.articles()
+            if answers:
+                return chat.render_answers(answers, articles, min_score=self._min_score())
+            if not articles:
+                return chat.render_error("No articles are indexed yet: add some in the Articles tab, "
+                                         "then ask again.")
+            return chat.render_no_answer(self.pipeline.closest_passages(question, 3), articles)
+        except QuestionError as exc:
+            return chat.render_error(str(exc))
+        except Exception:  # the user gets a sentence, the log gets the traceback
+            log.exception("answering %r failed", str(question)[:200])
+            return chat.render_error("Sorry, something went wrong while answering; please try again. "
+                                     "The articles and the index are unchanged.")
+
+    def _min_score(self) -> float:
+        p = self.pipeline
+        return p.min_score if p.min_score is not None else getattr(p.reader, "min_score", 0.0)
+
+    def respond(self, question, history):
+        """Textbox submit: append the question and the reply to the chat, clear the textbox."""
+        history = list(history or [])[-(MAX_HISTORY_MESSAGES - 2):]
+        history.append({"role": "user", "content": chat.render_question(question if question is not None else "")})
+        history.append({"role": "assistant", "content": self.reply(question)})
+        return history, ""
+
+    # ----------------------------------------------------------------- articles
+
+    def panel(self):
+        """(article table HTML, dropdown update) for the current index."""
+        import gradio as gr
+
+        rows = corpus_admin.article_rows(self.pipeline)
+        choices = [(f"{r.title} ({r.path})", r.doc_id) for r in rows]
+        return chat.render_article_table(rows), gr.update(choices=choices, value=None)
+
+    def upload(self, files, progress=None):
+        """Add uploaded files one by one; each gets its own ✓/✗ line; the index only ever grows by
+        files that passed every check."""
+        files = [f for f in (files or []) if f]
+        lines: list[tuple[bool, str]] = []
+        for i, f in enumerate(files):
+            path = Path(getattr(f, "name", f))
+            name = getattr(f, "orig_name", None) or path.name
+
+            def say(fraction: float, message: str, i=i) -> None:
+                if progress is not None:
+                    progress((i + fraction) / len(files), desc=message)
+
+            try:
+                added = corpus_admin.add_document(self.pipeline, name, corpus_admin.read_upload(path), say)
+            except LoadError as exc:
+                lines.append((False, f"{name}: not added: {exc}"))
+            except Exception:
+                log.exception("adding %s failed", name)
+                lines.append((False, f"{name}: not added (internal error, see the server log); "
+                                     "the index is unchanged"))
+            else:
+                r = added.report
+                lines.append((True, f"{added.filename}: added “{added.title}” ({r.chunks_embedded} passages "
+                                    f"indexed in {r.seconds:.1f} s); you can ask about it now"))
+        if not files:
+            lines.append((False, "no file received; choose .txt, .md or .html articles"))
+        table, dropdown = self.panel()
+        return chat.render_status(lines), table, dropdown
+
+    def confirm_removal(self, doc_id):
+        """First step of removing: say exactly what will be deleted and wait for a second click."""
+        import gradio as gr
+
+        doc = next((d for d in self.pipeline.documents if d.doc_id == doc_id), None)
+        if doc is None:
+            return (chat.render_status([(False, "choose an article to remove first")]), gr.update(visible=False),
+                    "", None)
+        question = (f"Delete “{doc.title}” ({doc.path}) from the corpus folder and the index? "
+                    "This deletes the file.")
+        return "", gr.update(visible=True), chat.render_error(question), doc_id
+
+    def remove(self, doc_id, progress=None):
+        import gradio as gr
+
+        def say(fraction: float, message: str) -> None:
+            if progress is not None:
+                progress(fraction, desc=message)
+
+        title = next((d.title for d in self.pipeline.documents if d.doc_id == doc_id), doc_id)
+        try:
+            report = corpus_admin.remove_document(self.pipeline, doc_id, say)
+            status = [(True, f"removed “{title}”; {report.chunks_total} passages remain indexed")]
+        except LoadError as exc:
+            status = [(False, str(exc))]
+        except Exception:
+            log.exception("removing %s failed", doc_id)
+            status = [(False, "could not remove the article (internal error, see the server log)")]
+        table, dropdown = self.panel()
+        return chat.render_status(status), table, dropdown, gr.update(visible=False), None
+
+
+def build_ui(app: ChatApp, examples: list[str]):
+    import gradio as gr
+
+    with gr.Blocks(title="Ask the news", analytics_enabled=False) as demo:
+        gr.HTML("<h2 style='margin:0.2em 0'>Ask the news articles</h2><p style='margin:0'>Answers are quoted "
+                "from the articles, with the sentence they come from. Press Enter to ask.</p>")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                # render_markdown=False: messages are our own escaped HTML (qa/chat.py); Markdown or
+                # LaTeX would re-interpret article text. The sanitizer stays on as a second guard.
+                chatbot = gr.Chatbot(
+                    elem_id="chatbot", show_label=False, render_markdown=False, sanitize_html=True,
+                    latex_delimiters=[], allow_tags=False, buttons=[], feedback_options=None,
+                    height="62vh", min_height=260, layout="panel",
+                    placeholder="Ask about the articles, e.g. one of the examples below.")
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(elem_id="question", show_label=False, scale=6, min_width=200,
+                                          lines=1, max_lines=4, autofocus=True, submit_btn=False,
+                                          placeholder="Type a question and press Enter")
+                    ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=70)
+                if examples:
+                    gr.Examples(examples=[[q] for q in examples], inputs=[question], label="Example questions")
+            with gr.Tab("Articles", id="articles"):
+                table = gr.HTML(elem_id="article-table")
+                files = gr.File(label="Add articles (.txt, .md, .html; UTF-8, up to 5 MB each)",
+                                file_count="multiple", file_types=[".txt", ".md", ".html"],
+                                type="filepath", elem_id="upload")
+                status = gr.HTML(elem_id="article-status")
+                with gr.Row():
+                    choice = gr.Dropdown(label="Remove an article", choices=[], value=None,
+                                         elem_id="remove-choice", scale=4, min_width=200)
+                    remove = gr.Button("Remove…", variant="stop", elem_id="remove", scale=1, min_width=90)
+                with gr.Row(visible=False) as confirm_row:
+                    confirm_text = gr.HTML()
+                    confirm = gr.Button("Yes, delete it", variant="stop", elem_id="remove-confirm", min_width=90)
+                    cancel = gr.Button("Cancel", elem_id="remove-cancel", min_width=90)
+                pending = gr.State(None)  # the doc_id shown in the confirmation, not whatever is selected later
+
+        def on_upload(paths, progress=gr.Progress(track_tqdm=True)):
+            message, table_html, dropdown = app.upload(paths, progress)
+            return message, table_html, dropdown, None  # None clears the file box for the next upload
+
+        def on_remove(doc_id, progress=gr.Progress(track_tqdm=True)):
+            return app.remove(doc_id, progress)
+
+        # Enter in the textbox and the button do the same; only the submit is exposed as /ask (API).
+        question.submit(app.respond, [question, chatbot], [chatbot, question], api_name="ask",
+                        concurrency_limit=ASK_CONCURRENCY)
+        ask.click(app.respond, [question, chatbot], [chatbot, question], api_name=False,
+                  concurrency_limit=ASK_CONCURRENCY)
+        files.upload(on_upload, [files], [status, table, choice, files], api_name=False,
+                     concurrency_limit=1, concurrency_id="corpus")
+        remove.click(app.confirm_removal, [choice], [status, confirm_row, confirm_text, pending], api_name=False)
+        confirm.click(on_remove, [pending], [status, table, choice, confirm_row, pending], api_name=False,
+                      concurrency_limit=1, concurrency_id="corpus")
+        cancel.click(lambda: (gr.update(visible=False), None), None, [confirm_row, pending], api_name=False)
+        demo.load(app.panel, None, [table, choice], api_name=False)
+    return demo
+
+
+def theme():
+    import gradio as gr
+
+    # System fonts: the default theme would fetch Google Fonts, and the app must work offline.
+    return gr.themes.Default(font=["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"],
+                             font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not Path(args.corpus).is_dir():  # say so before spending seconds loading models
+        print(f"error: corpus folder not found: {args.corpus} (pass --corpus FOLDER with .txt/.md/.html "
+              "articles)", file=sys.stderr)
+        return 1
+    try:
+        pipeline = build_pipeline(args, progress=True)  # loads models, brings the index up to date
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    examples = example_questions(pipeline)
+    app = ChatApp(pipeline)
+    if examples:
+        app.reply(examples[0])  # first forward passes allocate and tune kernels: pay that now
+    demo = build_ui(app, examples)
+    demo.queue(max_size=args.queue_size, default_concurrency_limit=1)
+    print(f"serving {len(pipeline.documents)} articles from {args.corpus} on http://{args.host}:{args.port}",
+          file=sys.stderr, flush=True)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, inbrowser=False,
+                max_file_size=MAX_FILE_BYTES, css=chat.CSS, theme=theme(), show_error=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

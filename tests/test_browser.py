@@ -1,0 +1,186 @@
+"""The web chat in a real browser: headless Debian chromium driven by Playwright.
+
+One app process (tmp copy of seeds, tmp index, real encoder) serves the whole module; the tests run
+in order on one page, like a person would: ask seed questions, upload an article and ask about it,
+try to inject script through an article and through a question, look at it on a phone-sized screen.
+Every request the page makes off 127.0.0.1 is aborted and recorded, so the page is shown to work
+with no internet (no fonts or scripts from CDNs).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .chat_helpers import ROOT, SEED_CASES, running_app, seed_title
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ANSWER_TIMEOUT_MS = 60_000
+SCREENSHOT = ROOT / "reports" / "chat.png"
+
+# An article that only the upload brings in; its title and body try to run script three ways.
+XSS_ARTICLE = ("<script>window.__xss=1</script>Harbour news <img src=x onerror=\"window.__xss=2\">\n\n"
+               "The Quillon Glass Festival in Tarrowby was founded by Marisol Vantree in 1987. "
+               "Visitors admired <img src=x onerror=\"window.__xss=3\"> glass boats on the river.\n")
+XSS_QUESTION = "<script>window.__xss=4</script>When was the Quillon Glass Festival founded?"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed: apt-get install -y chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("browser")) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.off_machine = []  # requests the page tried to make beyond this machine
+
+    def only_loopback(route):
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            page.off_machine.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_loopback)
+    page.goto(server.url)
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    yield page
+    context.close()
+
+
+def ask(page, question: str):
+    """Type the question and press Enter (keyboard only); return the new bot message's locator."""
+    bots = page.locator('#chatbot [data-testid="bot"]')
+    before = bots.count()
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chatbot [data-testid=\"bot\"]').length > n", arg=before,
+        timeout=ANSWER_TIMEOUT_MS)
+    reply = bots.nth(before)
+    reply.locator(".qa-answer, .qa-none, .qa-error").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return reply
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def upload(page, name: str, text: str) -> str:
+    open_tab(page, "Articles")
+    status = page.locator("#article-status")
+    page.locator("#upload input[type=file]").set_input_files(
+        files=[{"name": name, "mimeType": "text/plain", "buffer": text.encode("utf-8")}])
+    page.wait_for_function(
+        "() => /added|not added/.test(document.querySelector('#article-status')?.innerText || '')",
+        timeout=ANSWER_TIMEOUT_MS)
+    message = status.inner_text()
+    open_tab(page, "Chat")
+    return message
+
+
+@pytest.mark.parametrize("question, answer, doc_id", SEED_CASES, ids=["engineers", "commander", "missiles"])
+def test_seed_question_answered_with_cited_title(page, question, answer, doc_id):
+    reply = ask(page, question)
+    span = reply.locator(".qa-span").first
+    assert answer in span.inner_text()
+    assert seed_title(doc_id) in reply.inner_text()
+    # The sentence quoted under the answer highlights the span, and the whole article is one click away.
+    assert answer in reply.locator(".qa-sentence mark").first.inner_text()
+    details = reply.locator("details.qa-article").first
+    details.locator("summary").click()
+    assert details.evaluate("d => d.open")
+    assert answer in details.locator("mark").first.inner_text()
+
+
+def test_no_answer_says_so_and_shows_closest_passages(page):
+    reply = ask(page, "Who painted the Mona Lisa?")
+    text = reply.inner_text()
+    assert "I could not find that in the articles" in text
+    assert "the articles may not say" in text
+
+
+def test_uploaded_article_is_answerable_at_once_and_injection_shows_as_text(page):
+    message = upload(page, "quillon festival (2024).txt", XSS_ARTICLE)
+    assert "quillon_festival_2024.txt: added" in message, message
+
+    reply = ask(page, "Who founded the Quillon Glass Festival in Tarrowby?")
+    assert "Marisol Vantree" in reply.locator(".qa-span").first.inner_text()
+    # The title (first line of the file) is shown literally, tags and all, as text.
+    assert "<script>window.__xss=1</script>Harbour news" in reply.inner_text()
+
+    reply = ask(page, XSS_QUESTION)
+    assert "1987" in reply.locator(".qa-span").first.inner_text()
+    user_bubbles = page.locator('#chatbot [data-testid="user"]')
+    assert XSS_QUESTION in user_bubbles.last.inner_text()
+
+    reply.locator("details.qa-article summary").first.click()  # the article body holds the <img> tags
+    assert 'onerror="window.__xss=3"' in reply.inner_text()
+    assert page.evaluate("() => window.__xss") is None
+    assert page.locator("#chatbot script, #chatbot img, #article-table img").count() == 0
+
+    open_tab(page, "Articles")
+    assert "<script>window.__xss=1</script>Harbour news" in page.locator("#article-table").inner_text()
+    assert page.evaluate("() => window.__xss") is None
+    open_tab(page, "Chat")
+
+
+def test_screenshot_and_narrow_window(page):
+    # The report's picture: a seed answer at the bottom of the conversation so far.
+    ask(page, SEED_CASES[0][0])
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    tmp = SCREENSHOT.with_suffix(".tmp")
+    page.screenshot(path=str(tmp), type="png")
+    tmp.replace(SCREENSHOT)
+    # A phone-sized window: nothing wider than the screen, the question box still usable.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"page is {overflow}px wider than a 390px window"
+    assert page.locator("#question textarea").is_visible()
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_remove_asks_for_confirmation_then_the_article_is_gone(page, server):
+    open_tab(page, "Articles")
+    page.locator("#remove-choice input").click()
+    option = page.get_by_role("option", name="quillon_festival_2024.txt", exact=False)
+    assert "<script>window.__xss=1</script>Harbour news" in option.inner_text()  # the title, as text
+    option.click()
+    assert page.evaluate("() => window.__xss") is None
+    page.locator("#remove").click()
+    confirm = page.locator("#remove-confirm")
+    confirm.wait_for(state="visible")
+    assert (server.corpus / "quillon_festival_2024.txt").exists()  # nothing deleted before confirming
+    confirm.click()
+    page.wait_for_function("() => /removed/.test(document.querySelector('#article-status')?.innerText || '')",
+                           timeout=ANSWER_TIMEOUT_MS)
+    assert not (server.corpus / "quillon_festival_2024.txt").exists()
+    assert "Harbour news" not in page.locator("#article-table").inner_text()
+    open_tab(page, "Chat")
+    reply = ask(page, "Who founded the Quillon Glass Festival in Tarrowby?")
+    assert "Marisol Vantree" not in reply.inner_text()
+
+
+def test_page_never_reached_off_machine(page):
+    assert page.off_machine == [], page.off_machine

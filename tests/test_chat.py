@@ -1,0 +1,204 @@
+"""qa/chat.py: the chat's HTML is escaped exactly once, highlights land on the right characters,
+and the replies say what people expect (answer in bold, confidence, citations, "not found")."""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from qa import chat
+from qa.chat import ArticleView, confidence, esc, mark
+from qa.types import Answer, Chunk, Citation, Hit
+
+# Text that must come out as text: tags, entities, quotes, a lone surrogate, Markdown and LaTeX.
+NASTY = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "AT&amp;T & Co. say \"hi\" and 'bye'",
+    "*bold* _it_ [link](javascript:alert(1)) $$x^2$$ `code`",
+    "line one\nline two\r\nline three",
+    "caf\u00e9 \U0001F600 \u202e reversed",
+]
+
+ALLOWED_TAGS = {"p", "div", "b", "span", "mark", "blockquote", "details", "summary", "br", "i", "ul", "li",
+                "table", "thead", "tbody", "tr", "th", "td"}
+ALLOWED_ATTRS = {"class", "title"}
+
+
+class Parsed(HTMLParser):
+    """Collects tags, attributes and the visible text (entities decoded) of a rendered fragment."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list]] = []
+        self.text: list[str] = []
+        self.marked: list[str] = []
+        self._in_mark = 0
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+        if tag == "br":
+            self.handle_data("\n")
+        if tag == "mark":
+            self._in_mark += 1
+            self.marked.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "mark":
+            self._in_mark -= 1
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_mark:
+            self.marked[-1] += data
+
+    @property
+    def visible(self) -> str:
+        return "".join(self.text)
+
+
+def assert_safe(html: str) -> Parsed:
+    """Only our fixed tags and attributes, no newline characters (Gradio re-indents multi-line text)."""
+    parsed = Parsed(html)
+    for tag, attrs in parsed.tags:
+        assert tag in ALLOWED_TAGS, (tag, html[:200])
+        assert {name for name, _ in attrs} <= ALLOWED_ATTRS, (tag, attrs)
+    assert "\n" not in html and "\r" not in html
+    return parsed
+
+
+def citation(text: str, start: int, end: int, doc_id: str = "doc", title: str = "Title") -> Citation:
+    return Citation(doc_id=doc_id, title=title, path=f"{doc_id}.txt", start=start, end=end, text=text[start:end],
+                    sentence=text, sentence_start=0, sentence_end=len(text), chunk_id=f"{doc_id}#0")
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_esc_shows_text_as_text(text):
+    parsed = assert_safe(esc(text))
+    assert parsed.visible == text.replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_mark_highlights_the_raw_slice_and_escapes_each_piece_once(text):
+    start, end = 2, len(text) - 3
+    parsed = assert_safe(mark(text, start, end))
+    assert parsed.visible.replace("\n", "") == text.replace("\r\n", "\n").replace("\n", "")
+    assert parsed.marked == [text[start:end].replace("\r\n", "\n")]
+
+
+def test_entities_in_the_source_are_not_decoded_nor_double_escaped():
+    out = mark("AT&amp;T <b>", 0, 2)
+    assert out == "<mark>AT</mark>&amp;amp;T &lt;b&gt;"  # shows literally: AT&amp;T <b>
+    assert "&amp;lt;" not in out
+
+
+@pytest.mark.parametrize("start, end", [(-1, 3), (3, 3), (5, 2), (0, 99)])
+def test_mark_with_bad_offsets_shows_plain_text(start, end):
+    assert mark("<abc>", start, end) == "&lt;abc&gt;"
+
+
+def test_lone_surrogate_becomes_printable():
+    out = esc("bad \udcff byte")
+    out.encode("utf-8")  # would raise if the surrogate were kept (and the JSON reply would fail)
+    assert "bad" in out and "byte" in out
+
+
+@pytest.mark.parametrize("score, floor, level", [
+    (0.95, 0.3, "high"), (0.77, 0.3, "high"), (0.6, 0.3, "medium"), (0.35, 0.3, "low"),
+    (0.9, 0.0, "high"), (0.5, 0.0, "medium"), (0.1, 0.0, "low"), (0.2, 0.5, "low"),
+])
+def test_confidence_bands_follow_the_readers_threshold(score, floor, level):
+    assert confidence(score, floor) == level
+
+
+def test_answer_reply_has_bold_span_confidence_title_marked_sentence_and_whole_article():
+    text = "Intro line.\n\nThe <new> bridge was designed by Anna Kowalski. More & more."
+    start = text.index("Anna Kowalski")
+    article = ArticleView(title="Bridge <opens>", path="bridge.txt", text=text)
+    c = Citation(doc_id="bridge", title=article.title, path="bridge.txt", start=start, end=start + 13,
+                 text="Anna Kowalski", sentence=text[13:start + 14], sentence_start=13,
+                 sentence_end=start + 14, chunk_id="bridge#0")
+    html = chat.render_answers([Answer("Anna Kowalski", 0.9, [c])], {"bridge": article}, min_score=0.3)
+    parsed = assert_safe(html)
+    assert '<b class="qa-span">Anna Kowalski</b>' in html
+    assert "high confidence" in parsed.visible
+    assert "Bridge <opens>" in parsed.visible and "&lt;opens&gt;" in html
+    assert "The <new> bridge was designed by" in parsed.visible
+    assert parsed.marked == ["Anna Kowalski", "Anna Kowalski"]  # in the sentence and in the article
+    assert "<details" in html and "<summary>" in html
+    assert "Intro line.\n\nThe <new> bridge" in parsed.visible  # the whole article, line breaks kept
+    assert "1. " not in parsed.visible  # one answer: no numbering
+
+
+def test_several_answers_are_numbered_and_each_cited():
+    text = "Alpha met Beta. Gamma met Delta."
+    articles = {"doc": ArticleView("T", "doc.txt", text)}
+    answers = [Answer("Alpha", 0.8, [citation(text, 0, 5)]), Answer("Gamma", 0.4, [citation(text, 16, 21)])]
+    parsed = assert_safe(chat.render_answers(answers, articles))
+    assert "several possible answers" in parsed.visible
+    assert "1. Alpha" in parsed.visible and "2. Gamma" in parsed.visible
+    assert parsed.marked.count("Alpha") == 2 and parsed.marked.count("Gamma") == 2
+
+
+def test_many_citations_of_one_answer_are_capped():
+    text = "Paris. Paris. Paris. Paris. Paris."
+    cites = [citation(text, i * 7, i * 7 + 5) for i in range(5)]
+    parsed = assert_safe(chat.render_answers([Answer("Paris", 0.9, cites)], {}))
+    assert parsed.visible.count("Title") == chat.MAX_CITATIONS_SHOWN
+    assert "2 more places" in parsed.visible
+
+
+def test_long_article_is_cut_to_a_window_around_the_answer():
+    text = "x " * 50_000 + "THE ANSWER" + " y" * 50_000
+    start = text.index("THE ANSWER")
+    html = chat.render_citation(citation(text, start, start + 10), ArticleView("T", "t.txt", text))
+    parsed = assert_safe(html)
+    assert len(html) < 3 * chat.ARTICLE_WINDOW
+    assert "THE ANSWER" in parsed.marked
+    assert "characters before" in parsed.visible and "characters after" in parsed.visible
+
+
+def test_no_answer_says_so_and_lists_closest_passages_escaped():
+    chunk = Chunk("doc#0", "doc", 0, 30, "<script>alert(1)</script> Near", ((0, 30),))
+    html = chat.render_no_answer([Hit(chunk, 0.5)], {"doc": ArticleView("<T>", "doc.txt", chunk.text)})
+    parsed = assert_safe(html)
+    assert chat.NO_ANSWER in parsed.visible
+    assert "the articles may not say" in parsed.visible
+    assert "<script>alert(1)</script> Near" in parsed.visible and "<T>" in parsed.visible
+
+
+def test_no_answer_without_passages_still_says_so():
+    assert chat.NO_ANSWER in assert_safe(chat.render_no_answer([], {})).visible
+
+
+def test_question_is_escaped_and_long_ones_shortened():
+    assert assert_safe(chat.render_question("<b>hi</b>\nthere")).visible == "<b>hi</b>\nthere"
+    long = chat.render_question("w " * 5000)
+    assert len(long) < chat.QUESTION_DISPLAY_CHARS + 100 and "10,000 characters" in long
+
+
+def test_article_table_and_status_escape_titles_and_file_names():
+    from qa.corpus_admin import ArticleRow
+
+    rows = [ArticleRow("a", "<img src=x onerror=alert(1)>", "a&b.txt", 1234, "2026-01-01 10:00 UTC")]
+    parsed = assert_safe(chat.render_article_table(rows))
+    assert "<img src=x onerror=alert(1)>" in parsed.visible and "a&b.txt" in parsed.visible
+    assert "1.2 kB" in parsed.visible and "1 article indexed" in parsed.visible
+    assert "No articles" in assert_safe(chat.render_article_table([])).visible
+    status = assert_safe(chat.render_status([(True, "<ok>"), (False, "x.txt: not added: bad")]))
+    assert "✓ <ok>" in status.visible and "✗ x.txt: not added: bad" in status.visible
+
+
+def test_article_table_says_added_when_the_index_has_no_per_article_time():
+    from qa.corpus_admin import ArticleRow
+
+    from_index = ArticleRow("a", "A", "a.txt", 10, "2026-01-01 10:00 UTC", from_index=True)
+    from_file = ArticleRow("b", "B", "b.txt", 10, "2026-01-01 09:00 UTC", from_index=False)
+    assert "<th>Indexed</th>" in chat.render_article_table([from_index])
+    assert "<th>Added</th>" in chat.render_article_table([from_index, from_file])
+
+
+def test_error_reply_is_escaped():
+    assert assert_safe(chat.render_error("<b>no</b>")).visible == "<b>no</b>"
