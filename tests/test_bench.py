@@ -1,0 +1,48 @@
+"""scripts/bench.py helpers that need no model: SQuAD paragraphs become corpus files intact."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from qa.load import load_corpus
+from qa.reader.squad_data import SquadRecord
+
+BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rec(qid, title, context, answer):
+    return SquadRecord(qid, "test", title, context, f"question {qid}?", ((answer, context.index(answer)),))
+
+
+RECORDS = [
+    _rec("1", "Super_Bowl_50", "Denver won. It was in 2016.", "Denver"),
+    _rec("2", "Super_Bowl_50", "Denver won. It was in 2016.", "2016"),
+    _rec("3", "Super_Bowl_50", "  The halftime show: Coldplay.\n", "Coldplay"),
+    _rec("4", "AC/DC (band)", "Formed in Sydney.", "Sydney"),
+]
+
+
+def test_doc_ids_are_per_paragraph_stable_and_file_safe(bench):
+    ids = bench.doc_ids_for(RECORDS)
+    assert list(ids.values()) == ["Super_Bowl_50__0000", "Super_Bowl_50__0001", "AC_DC_(band)__0000"]
+
+
+def test_corpus_files_load_back_as_the_exact_paragraphs(bench, tmp_path):
+    ids = bench.doc_ids_for(RECORDS)
+    assert bench.write_corpus(RECORDS, ids, tmp_path, progress=False) == 3
+    docs, skipped = load_corpus(tmp_path)
+    assert not skipped
+    assert {d.doc_id: d.text for d in docs} == {doc_id: context for (_, context), doc_id in ids.items()}
+    questions = bench.as_questions(RECORDS, ids)
+    assert [q.doc_id for q in questions] == ["Super_Bowl_50__0000"] * 2 + ["Super_Bowl_50__0001", "AC_DC_(band)__0000"]
+    assert questions[1].answers == ("2016",)
