@@ -80,3 +80,21 @@ def test_every_command_has_help(capsys):
             cli.main([*cmd, "--help"])
         assert info.value.code == 0
         assert "usage:" in capsys.readouterr().out
+
+
+def test_predict_output_is_replaced_atomically(capsys, small_corpus, tmp_path, monkeypatch):
+    """A failure while writing predictions leaves the previous file whole and no temp file behind."""
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "q1", "question": "Who designed the Tay bridge?"}\n', encoding="utf-8")
+    out = tmp_path / "pred.jsonl"
+    out.write_text("previous\n", encoding="utf-8")
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr("qa.fsutil.os.replace", fail)
+    with pytest.raises(OSError, match="simulated"):
+        cli.main(["predict", str(questions), "--out", str(out), "--corpus", str(small_corpus),
+                  "--index-dir", str(tmp_path / "idx"), "--reader", "heuristic", "--quiet"])
+    assert out.read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pred")] == []
