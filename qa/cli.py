@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from .reader import READERS
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -28,8 +30,9 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
                        help="folder of .txt/.md/.html articles (default: %(default)s)")
     group.add_argument("--index-dir", default=DEFAULT_INDEX, metavar="DIR",
                        help="where the index is kept (default: %(default)s)")
-    group.add_argument("--reader", choices=["span", "heuristic"], default=None,
-                       help="answer reader: the trained span reader (default when shipped) or the baseline")
+    group.add_argument("--reader", choices=list(READERS), default=None,
+                       help="answer reader: the trained span reader (default when shipped), span-fast (same "
+                            "weights, int8, reads only the best sentences: faster, less accurate) or the baseline")
     group.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], default="hybrid",
                        help="retrieval mode (default: %(default)s)")
     group.add_argument("--min-score", type=float, default=None, metavar="S",
@@ -217,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the index on disk is unchanged unless an update completed", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `qa ask ... | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush stays quiet
+        return 0
 
 
 if __name__ == "__main__":

@@ -98,3 +98,27 @@ def test_predict_output_is_replaced_atomically(capsys, small_corpus, tmp_path, m
                   "--index-dir", str(tmp_path / "idx"), "--reader", "heuristic", "--quiet"])
     assert out.read_text() == "previous\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pred")] == []
+
+
+
+def test_output_cut_short_by_a_closed_pipe_is_not_a_traceback():
+    # `qa ask ... --json | head -c 1`: the reader closes the pipe early; the command must end
+    # quietly. A command printing far more than a pipe buffer stands in for a long JSON answer.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys, qa.cli as c\n"
+        "def flood(args):\n"
+        "    for _ in range(20000):\n"
+        "        print('x' * 100)\n"
+        "    return 0\n"
+        "c.cmd_index = flood\n"  # main() builds its parser after this, so `index` runs flood
+        "sys.exit(c.main(['index']))\n"
+    )
+    proc = subprocess.run(f"{sys.executable} -c \"$QA_SCRIPT\" | head -c 1 >/dev/null",
+                          shell=True, capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1], env={**__import__("os").environ, "QA_SCRIPT": script})
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "BrokenPipe" not in proc.stderr
