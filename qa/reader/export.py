@@ -52,6 +52,22 @@ def model_from_checkpoint(ckpt_path: str | Path) -> tuple[SpanModel, dict]:
     return model, ck
 
 
+def earlier_stages(cfg: dict) -> list[dict]:
+    """Training time and data seen by the stages a checkpoint was initialised from (``init_from``
+    chains), oldest first, so the shipped metadata states the whole training cost."""
+    stages: list[dict] = []
+    seen: set[str] = set()
+    path = cfg.get("init_from")
+    while path and path not in seen and Path(path).exists():
+        seen.add(path)
+        ck = torch.load(path, weights_only=False, map_location="cpu")
+        c = ck.get("config", {})
+        stages.insert(0, {"checkpoint": path, "step": ck.get("step"), "examples_seen": ck.get("examples_seen"),
+                          "train_minutes": round(ck.get("train_seconds", 0.0) / 60, 2), "config": c})
+        path = c.get("init_from")
+    return stages
+
+
 # Share of unanswerable questions assumed for users of the chat when choosing ``min_score`` on the
 # tuning split (a product assumption, stated in reader.json; the seed set is never used to tune).
 DEPLOYMENT_UNANSWERABLE_PRIOR = 0.2
@@ -122,6 +138,7 @@ def export_checkpoint(ckpt_path: str | Path, out_dir: str | Path = WEIGHTS_DIR, 
             "config": cfg, "step": ck.get("step"), "examples_seen": ck.get("examples_seen"),
             "train_minutes": round(ck.get("train_seconds", 0.0) / 60, 2),
             "tuning_sample_metrics": ck.get("metrics"),
+            "earlier_stages": earlier_stages(cfg),
         },
         "data": DATA_ATTRIBUTION,
         "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),

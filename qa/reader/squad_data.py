@@ -262,17 +262,47 @@ def build_training_windows(
     negative_keep_fraction: float = 0.3,
     seed: int = 0,
     batch: int = 512,
+    cross_negative_fraction: float = 0.0,
 ) -> tuple[list[Window], dict]:
     """Training windows with start/end labels from each record's first answer.
 
     Windows that miss the answer are labelled with the CLS position (the no-answer logit); only
     ``negative_keep_fraction`` of them are kept, so the time budget goes mostly to real spans.
+    ``cross_negative_fraction`` of the answerable records also get one window of *another*
+    paragraph of the same article, labelled no-answer: in the product the reader mostly sees
+    retrieved passages that do not answer, and they look like these (same topic, wrong place).
     Returns the windows and counts.
     """
     rng = random.Random(seed)
     kept: list[Window] = []
     stats = {"records": len(records), "windows": 0, "positives": 0, "negatives_kept": 0,
-             "negatives_dropped": 0, "unlabelable": 0}
+             "negatives_dropped": 0, "unlabelable": 0, "cross_negatives": 0}
+    if cross_negative_fraction > 0:
+        by_title: dict[tuple[str, str], list[str]] = {}
+        for r in records:
+            ctxs = by_title.setdefault((r.source, r.title), [])
+            if not ctxs or ctxs[-1] != r.context:
+                ctxs.append(r.context)
+        extra: list[SquadRecord] = []
+        for r in records:
+            others = [c for c in by_title[(r.source, r.title)] if c != r.context]
+            if r.answers and others and rng.random() < cross_negative_fraction:
+                extra.append(SquadRecord(r.qid + "#other", r.source, r.title, rng.choice(others),
+                                         r.question, ()))
+        for b in range(0, len(extra), batch):
+            chunk = extra[b : b + batch]
+            wins = tokenize_windows(
+                tokenizer, [r.question for r in chunk], [r.context for r in chunk],
+                max_seq_len, stride, max_question_tokens,
+            )
+            seen: set[int] = set()
+            for w in wins:  # the first window of each pair only: one negative per question
+                if w.example_index in seen:
+                    continue
+                seen.add(w.example_index)
+                w.example_index = -1  # not a record of ``records``
+                kept.append(w)
+                stats["cross_negatives"] += 1
     for b in range(0, len(records), batch):
         chunk = records[b : b + batch]
         wins = tokenize_windows(

@@ -256,6 +256,7 @@ def train(args) -> int:
     windows, stats = build_training_windows(
         recs, tok, cfg["max_seq_len"], cfg["train_stride"], cfg["max_question_tokens"],
         cfg["negative_keep_fraction"], seed,
+        cross_negative_fraction=float(cfg.get("cross_negative_fraction", 0.0)),
     )
     log(f"training records={len(recs)} windows={json.dumps(stats)}")
     tune_all = tuning_records(data_dir)
@@ -263,6 +264,20 @@ def train(args) -> int:
     log(f"tuning sample {len(tune)} of {len(tune_all)} ({sum(r.is_impossible for r in tune)} unanswerable)")
 
     model = SpanModel.from_encoder(seed=seed)
+    init_from = cfg.get("init_from")
+    if init_from and not (args.resume and (out / "last.pt").exists()):
+        # A second stage starts from an earlier run's weights with a fresh optimizer and schedule.
+        init_path = Path(init_from)
+        if not init_path.exists():
+            log(f"init_from {init_path} not found: run the earlier stage first (see the Makefile)")
+            return 2
+        missing, unexpected = model.load_state_dict(torch.load(init_path, weights_only=False)["model"],
+                                                    strict=False)
+        missing = [k for k in missing if not k.startswith("encoder.embeddings.")]
+        if missing or unexpected:
+            log(f"init_from {init_path} does not match the model: missing={missing} unexpected={unexpected}")
+            return 2
+        log(f"initialised from {init_path}")
     if cfg.get("freeze_embeddings", True):
         model.freeze_embeddings()
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]

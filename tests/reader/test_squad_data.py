@@ -91,6 +91,23 @@ def test_windows_missing_the_answer_get_cls_and_negative_sampling(tokenizer):
     assert st0["negatives_dropped"] == len(neg)
 
 
+def test_cross_paragraph_negatives_pair_the_question_with_another_paragraph(tokenizer):
+    a = _record("Alpha was founded in 1901 by settlers.", "1901", qid="a")
+    b = _record("Beta grows wheat and barley in summer.", "wheat", qid="b")
+    lone = sd.SquadRecord(qid="c", source="t", title="Other", context="Gamma is alone.", question="What?",
+                          answers=(("Gamma", 0),))
+    wins, st = sd.build_training_windows([a, b, lone], tokenizer, 64, 16, negative_keep_fraction=0.0,
+                                         cross_negative_fraction=1.0)
+    extra = [w for w in wins if w.example_index == -1]
+    # one per answerable question whose article has another paragraph; none for the lone article
+    assert st["cross_negatives"] == len(extra) == 2
+    assert all(w.start_position == w.end_position == 0 for w in extra)
+    decoded = {tokenizer.decode([t for t, o in zip(w.input_ids, w.offsets) if o is not None]) for w in extra}
+    assert decoded == {"beta grows wheat and barley in summer.", "alpha was founded in 1901 by settlers."}
+    plain, st0 = sd.build_training_windows([a, b, lone], tokenizer, 64, 16, negative_keep_fraction=0.0)
+    assert st0["cross_negatives"] == 0 and len(plain) == len(wins) - 2
+
+
 @needs_data
 def test_real_window_labels_mostly_exact(tokenizer):
     recs = sd.sample_records(sd.training_records(DATA_DIR), 300, seed=1)
