@@ -108,6 +108,8 @@ def main(argv=None) -> int:
     p.add_argument("--weights", default=None, help="weights folder (default qa/reader/weights)")
     p.add_argument("--skip-int8", action="store_true")
     p.add_argument("--skip-untrained", action="store_true")
+    p.add_argument("--focus-chars", type=int, default=320,
+                   help="fast mode: read each passage's best sentences up to N characters (0 = skip)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default=str(REPO / "reports" / "reader"), help="report path without extension")
     p.add_argument("--seed", type=int, default=0)
@@ -150,6 +152,17 @@ def main(argv=None) -> int:
         res["held_out"]["trained_int8"] = eval_reader(int8, held, "trained int8")
         res["latency"]["int8"] = latency(int8, q, ps)
         print(f"  latency int8: {res['latency']['int8']}", flush=True)
+
+    if args.focus_chars:
+        # Fast mode: the same weights reading only the best-matching sentences of each passage.
+        res["latency"]["focus_chars"] = args.focus_chars
+        for key, quant in (("focus_fp32", False), ("focus_int8", True)):
+            if quant and args.skip_int8:
+                continue
+            fr = SpanReader(weights_dir=args.weights, quantize=quant, focus_chars=args.focus_chars).warm_up()
+            res["held_out"][key] = eval_reader(fr, held, key.replace("_", " "))
+            res["latency"][key] = latency(fr, q, ps)
+            print(f"  latency {key}: {res['latency'][key]}", flush=True)
 
     if not args.skip_untrained:
         untrained = SpanReader(weights_dir=args.weights)
@@ -216,6 +229,9 @@ def render_md(r: dict) -> str:
     s += "| reader | EM | F1 | answered at min_score / EM / F1 with abstention |\n| --- | ---: | ---: | --- |\n"
     s += _row("trained, fp32", h.get("trained_fp32"))
     s += _row("trained, dynamic int8", h.get("trained_int8"))
+    fc = r.get("latency", {}).get("focus_chars")
+    s += _row(f"fast: best sentences (<= {fc} chars per passage), fp32", h.get("focus_fp32"))
+    s += _row(f"fast: best sentences (<= {fc} chars per passage), int8", h.get("focus_int8"))
     s += _row("untrained head, same encoder", h.get("untrained_head"))
     s += _row("heuristic baseline (qa.reader.heuristic)", h.get("heuristic"))
     c = r.get("tuning_calibration") or {}
@@ -236,7 +252,7 @@ def render_md(r: dict) -> str:
     lt = r.get("latency", {})
     if lt:
         s += f"\n## Latency ({lt['setup']})\n\n| variant | p50 ms | p95 ms |\n| --- | ---: | ---: |\n"
-        for k in ("fp32", "int8"):
+        for k in ("fp32", "int8", "focus_fp32", "focus_int8"):
             if k in lt:
                 s += f"| {k} | {lt[k]['p50_ms']:.1f} | {lt[k]['p95_ms']:.1f} |\n"
     return s

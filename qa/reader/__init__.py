@@ -10,7 +10,12 @@ from collections.abc import Sequence
 
 from ..types import Passage, ReaderOutput
 
-READERS = ("span", "heuristic")
+READERS = ("span", "span-fast", "heuristic")
+
+# span-fast: the same weights with dynamic int8 Linear layers, reading only each passage's
+# best-matching sentences up to this many characters (qa/reader/focus.py). Measured trade-off in
+# reports/reader.md: faster, less accurate; the default stays "span".
+FAST_FOCUS_CHARS = 320
 
 
 class Reader(Protocol):
@@ -31,6 +36,12 @@ def make_reader(name: str = "span") -> Reader:
         from .span import SpanReader
 
         return SpanReader()
+    if name == "span-fast":
+        from .span import SpanReader
+
+        reader = SpanReader(quantize=True, focus_chars=FAST_FOCUS_CHARS)
+        reader.name = "span-fast"
+        return reader
     raise ValueError(f"unknown reader {name!r}; choose one of {', '.join(READERS)}")
 
 

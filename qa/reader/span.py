@@ -155,6 +155,7 @@ class SpanReader:
         num_threads: int | None = None,
         min_score: float | None = None,
         max_question_tokens: int = 48,
+        focus_chars: int | None = None,
     ):
         from qa.reader.model import META_FILE, WEIGHTS_DIR
 
@@ -172,6 +173,9 @@ class SpanReader:
         self.quantize = bool(quantize)
         self.num_threads = num_threads
         self.max_question_tokens = int(max_question_tokens)
+        # Fast mode: read only each passage's best-matching sentences (qa/reader/focus.py), at
+        # most this many characters per passage; None reads whole passages.
+        self.focus_chars = int(focus_chars) if focus_chars else None
         self.min_score: float = float(min_score if min_score is not None else meta.get("min_score", DEFAULT_MIN_SCORE))
         self.meta = meta
         self._model = None
@@ -228,8 +232,16 @@ class SpanReader:
         idx = [i for i, p in enumerate(passages) if p.text.strip()]
         if not question.strip() or not idx or top_k <= 0:
             return ReaderOutput(spans=[], no_answer_score=1.0)
+        texts = [passages[i].text for i in idx]
+        bases = [0] * len(idx)  # where each text read starts inside its passage
+        if self.focus_chars:
+            from qa.reader.focus import focus_spans
+
+            ranges = focus_spans(question, texts, self.focus_chars)
+            texts = [t[a:b] for t, (a, b) in zip(texts, ranges)]
+            bases = [a for a, _ in ranges]
         windows = tokenize_windows(
-            self._tokenizer, [question] * len(idx), [passages[i].text for i in idx],
+            self._tokenizer, [question] * len(idx), texts,
             self.max_seq_len, self.stride, self.max_question_tokens,
         )
         # longest first inside the batch keeps padding low when passages differ in length
@@ -238,13 +250,13 @@ class SpanReader:
         no_answer = 1.0
         cands: list[tuple[float, int, int, int]] = []
         for w, sl, el in zip(windows, starts, ends):
-            pi = idx[w.example_index]
+            pi, base = idx[w.example_index], bases[w.example_index]
             text = passages[pi].text
             ctx = np.array([o is not None for o in w.offsets])
             null, spans = decode_window(sl, el, ctx, self.max_answer_tokens, n_best=max(5, 3 * top_k))
             no_answer = min(no_answer, null)
             for score, ts, te in spans:
-                cs, ce = trim_span(text, w.offsets[ts][0], w.offsets[te][1])
+                cs, ce = trim_span(text, base + w.offsets[ts][0], base + w.offsets[te][1])
                 if ce > cs:
                     cands.append((score, pi, cs, ce))
         cands.sort(key=lambda c: (-c[0], c[1], c[2]))

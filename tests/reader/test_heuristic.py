@@ -50,5 +50,12 @@ def test_dedupe_merges_the_same_place_seen_through_two_chunks():
 
 
 def test_make_reader_rejects_unknown_names():
-    with pytest.raises(ValueError, match="span, heuristic"):
+    with pytest.raises(ValueError, match="span, span-fast, heuristic"):
         make_reader("magic")
+
+
+def test_make_reader_span_fast_is_the_span_reader_in_fast_mode():
+    r = make_reader("span-fast")
+    assert r.name == "span-fast" and r.quantize and r.focus_chars
+    full = make_reader("span")
+    assert full.name == "span" and not full.quantize and full.focus_chars is None

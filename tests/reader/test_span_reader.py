@@ -182,3 +182,18 @@ def test_shipped_weights_find_answer_in_last_window():
     assert "1889" in texts[0]
     assert out.spans[0].start > len(filler)
     assert 0.0 <= r.min_score <= 1.0
+
+
+def test_focus_mode_reads_the_best_sentence_with_exact_offsets(tokenizer):
+    text = ("The harbour opened in spring. Fishing boats use the eastern quay. "
+            "The lighthouse was designed by Maria Kowalski in 1902. Tourists visit in summer.")
+    p = Passage(doc_id="d", doc_start=100, text=text)
+    full = make_reader(tokenizer, PeakModel(tokenizer, "maria", "kowalski"))
+    fast = make_reader(tokenizer, PeakModel(tokenizer, "maria", "kowalski"), focus_chars=60)
+    for r in (full, fast):
+        best = r.read("Who designed the lighthouse?", [p]).spans[0]
+        assert text[best.start : best.end] == "Maria Kowalski"
+    # an answer outside the focused sentences cannot be read in fast mode
+    elsewhere = make_reader(tokenizer, PeakModel(tokenizer, "eastern", "quay"), focus_chars=60)
+    spans = elsewhere.read("Who designed the lighthouse?", [p]).spans
+    assert all("quay" not in text[s.start : s.end] for s in spans)
