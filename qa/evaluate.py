@@ -262,6 +262,16 @@ def answer_rows(summary: dict) -> list[list]:
     ]
 
 
+def retrieval_tables(summary: dict, relevance: Sequence[tuple[str, str]]) -> list[str]:
+    """Markdown lines: for each (relevance definition, caption), the caption and its table."""
+    from .eval import report as R
+
+    lines: list[str] = []
+    for key, caption in relevance:
+        lines += [caption, "", R.md_table(retrieval_header(summary), retrieval_rows(summary, key)), ""]
+    return lines
+
+
 def retrieval_rows(summary: dict, relevance: str = "answer", modes: Sequence[str] = MODES) -> list[list]:
     rows = []
     for mode in modes:
@@ -355,14 +365,8 @@ def write_report(path: Path, *, summary: dict, records: Sequence[dict], meta: di
         "",
         f"## Retrieval (depth {DEPTH}, {ret['count']} answerable questions)",
         "",
-        "Relevant = a chunk of the gold article containing a gold span verbatim:",
-        "",
-        R.md_table(retrieval_header(ret), retrieval_rows(ret, "answer")),
-        "",
-        "Relevant = any chunk of the gold article:",
-        "",
-        R.md_table(retrieval_header(ret), retrieval_rows(ret, "doc")),
-        "",
+        *retrieval_tables(ret, [("answer", "Relevant = a chunk of the gold article containing a gold span verbatim:"),
+                                ("doc", "Relevant = any chunk of the gold article:")]),
         f"![Recall at k]({pngs['recall'].name})",
         "",
         f"## Latency of `ask` ({lat['count']} questions, milliseconds)",

@@ -40,8 +40,7 @@ from qa.evaluate import (  # noqa: E402
     abstention_threshold,
     invocation,
     latency_rows,
-    retrieval_header,
-    retrieval_rows,
+    retrieval_tables,
     run_questions,
     summarize_answers,
     summarize_latency,
@@ -49,7 +48,7 @@ from qa.evaluate import (  # noqa: E402
 )
 from qa.reader import squad_data as SD  # noqa: E402
 
-READERS = ("span", "heuristic")
+READERS = ("span", "span-fast", "heuristic")  # every reader the product offers
 COLD_QUESTION = "Which NFL team represented the AFC at Super Bowl 50?"
 
 
@@ -232,14 +231,8 @@ def render(res: dict) -> str:
             f"Each question retrieved three times (BM25, dense, hybrid) in {rt['seconds']:.0f} s "
             "(the retriever caches query embeddings, so dense and hybrid encode once).",
             "",
-            "Relevant = a chunk of the question's own paragraph:",
-            "",
-            R.md_table(retrieval_header(rt), retrieval_rows(rt, "doc")),
-            "",
-            "Stricter: a chunk of that paragraph containing a gold answer verbatim:",
-            "",
-            R.md_table(retrieval_header(rt), retrieval_rows(rt, "answer")),
-            "",
+            *retrieval_tables(rt, [("doc", "Relevant = a chunk of the question's own paragraph:"),
+                                   ("answer", "Stricter: a chunk of that paragraph containing a gold answer verbatim:")]),
             f"![recall]({res['recall_png']})",
             "",
         ]

@@ -78,8 +78,10 @@ def span_reader_note() -> str:
     except (OSError, ValueError):
         return "no span reader weights shipped"
     training = meta.get("training", {})
-    return (f"weights exported {meta.get('exported', '?')} (checkpoint step {meta.get('checkpoint_step', '?')}, "
-            f"{training.get('train_minutes', '?')} min of training), abstention threshold "
+    stages = [*training.get("earlier_stages", []), training]
+    minutes = sum(float(s.get("train_minutes") or 0) for s in stages)
+    return (f"weights exported {meta.get('exported', '?')} (checkpoint step {meta.get('checkpoint_step', '?')} of "
+            f"training stage {len(stages)}, {minutes:.0f} min of training in all), abstention threshold "
             f"{meta.get('min_score', float('nan')):.3f}; trained on: "
             f"{'; '.join(meta.get('data', {}).get('training_data', [])) or '?'}")
 
