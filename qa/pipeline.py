@@ -153,7 +153,8 @@ class Pipeline:
             # Ask for extra spans: answers with the same text merge into one, so some candidates fold away.
             output = self.reader.read(question, passages, top_k=top_k * 2) if passages else None
             timings["read"] = time.perf_counter() - t0
-        answers = self._answers(output, passages, hits, retriever.index, top_k, min_score) if output else []
+        answers = (self._answers(output, passages, hits, retriever.index.documents, top_k, min_score)
+                   if output else [])
         timings["total"] = time.perf_counter() - started
         self.last_timings = timings
         return answers
@@ -173,8 +174,7 @@ class Pipeline:
         passages = [Passage("context", 0, context)]
         with self._model_lock:
             output = self.reader.read(question, passages, top_k=top_k)
-        fake_index = _MiniIndex({"context": doc})
-        answers = self._answers(output, passages, [chunk_hit], fake_index, top_k, min_score)
+        answers = self._answers(output, passages, [chunk_hit], {"context": doc}, top_k, min_score)
         self.last_timings = {"encode": 0.0, "search": 0.0, "read": time.perf_counter() - started,
                              "total": time.perf_counter() - started}
         return answers
@@ -183,7 +183,9 @@ class Pipeline:
         """What the chat shows when there is no answer: the best-matching chunks."""
         return self.retrieve(question, top_k=n)
 
-    def _answers(self, output, passages, hits, index, top_k, min_score) -> list[Answer]:
+    def _answers(self, output, passages, hits, documents, top_k, min_score) -> list[Answer]:
+        """Reader spans -> distinct ``Answer``s with citations; ``documents`` maps doc_id to the
+        ``Document`` each passage was cut from (the index's, or the one ``ask_context`` text)."""
         if min_score is None:
             min_score = self.min_score if self.min_score is not None else self.reader.min_score
         answers: list[Answer] = []
@@ -193,7 +195,7 @@ class Pipeline:
                 continue
             passage = passages[span.passage_index]
             chunk = hits[span.passage_index].chunk
-            doc = index.documents[passage.doc_id]
+            doc = documents[passage.doc_id]
             start, end = passage.doc_start + span.start, passage.doc_start + span.end
             # Trim whitespace the reader may include; the span stays a slice of the article.
             while start < end and doc.text[start].isspace():
@@ -229,8 +231,3 @@ def _sentence_around(sentences, start: int, end: int) -> tuple[int, int]:
 def _whole_text_chunk(doc: Document, sentences):
     from .types import Chunk
     return Chunk("context#0", doc.doc_id, 0, len(doc.text), doc.text, sentences or ((0, len(doc.text)),))
-
-
-class _MiniIndex:
-    def __init__(self, documents: dict[str, Document]) -> None:
-        self.documents = documents
