@@ -130,7 +130,10 @@ def main(argv=None) -> int:
                     "examples_seen": meta.get("training", {}).get("examples_seen"),
                     "train_minutes": meta.get("training", {}).get("train_minutes"),
                     "min_score": meta.get("min_score"), "max_seq_len": meta.get("max_seq_len"),
-                    "stride": meta.get("stride")},
+                    "stride": meta.get("stride"),
+                    "earlier_stages": [{"step": st.get("step"), "examples_seen": st.get("examples_seen"),
+                                        "train_minutes": st.get("train_minutes")}
+                                       for st in meta.get("training", {}).get("earlier_stages", [])]},
         "tuning_calibration": meta.get("calibration"),
         "held_out": {"split": "SQuAD v1.1 dev, held-out articles (gold paragraph)", "questions": len(held)},
         "trained_on_squadshifts": list(TRAINED_SHIFTS),
@@ -221,8 +224,13 @@ def render_md(r: dict) -> str:
     m, w, h = r["machine"], r["weights"], r["held_out"]
     s = "# Span reader evaluation\n\n"
     s += f"Date: {r['date']}. Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads), Python {m['python']}.\n\n"
-    s += (f"Weights: `{w['dir']}` (step {w['checkpoint_step']}, {w['examples_seen']} training windows seen, "
-          f"{w['train_minutes']} min of training), {w['bytes_on_disk'] / 1e6:.1f} MB on disk; "
+    stages = [*w.get("earlier_stages", []), {"step": w["checkpoint_step"], "examples_seen": w["examples_seen"],
+                                             "train_minutes": w["train_minutes"]}]
+    trained = "; ".join(f"stage {i + 1}: step {st['step']}, {st['examples_seen']} windows, {st['train_minutes']} min"
+                        for i, st in enumerate(stages))
+    total = sum(float(st["train_minutes"] or 0) for st in stages)
+    s += (f"Weights: `{w['dir']}` ({trained}; {total:.0f} min of training in all), "
+          f"{w['bytes_on_disk'] / 1e6:.1f} MB on disk; "
           f"max_seq_len {w['max_seq_len']}, stride {w['stride']}, min_score {w['min_score']:.4f}.\n\n")
     s += (f"## Held-out SQuAD v1.1 ({h['questions']} questions of Super_Bowl_50, Nikola_Tesla, Oxygen, Black_Death, "
           "Kenya, Rhine; gold paragraph given)\n\n")

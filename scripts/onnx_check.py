@@ -82,11 +82,12 @@ def main(argv=None) -> int:
             o = run_ort(b)
             times["onnxruntime"].append(1000 * (time.perf_counter() - t0))
             max_diff = max(max_diff, float(np.abs(a[0] - o[0]).max()), float(np.abs(a[1] - o[1]).max()))
-    out = {k: {"p50_ms": float(np.percentile(v, 50)), "p95_ms": float(np.percentile(v, 95))} for k, v in times.items()}
+    out = {"latency_ms": {k: {"p50": float(np.percentile(v, 50)), "p95": float(np.percentile(v, 95))}
+                          for k, v in times.items()}}
     out.update(questions=len(batches), windows_per_question=5, threads=args.threads,
                tokens_per_window=float(np.mean([b["input_ids"].shape[1] for b in batches])),
-               max_abs_logit_difference=max_diff, onnxruntime=ort.__version__, torch=torch.__version__,
-               speedup_p50=out["torch"]["p50_ms"] / out["onnxruntime"]["p50_ms"])
+               max_abs_logit_difference=max_diff, versions={"onnxruntime": ort.__version__, "torch": torch.__version__},
+               speedup_p50=out["latency_ms"]["torch"]["p50"] / out["latency_ms"]["onnxruntime"]["p50"])
     print(json.dumps(out, indent=2))
     return 0
 
