@@ -44,10 +44,7 @@ def model_from_checkpoint(ckpt_path: str | Path) -> tuple[SpanModel, dict]:
     """Package encoder + the checkpoint's trained (non-embedding) weights, fp32, eval mode."""
     ck = torch.load(ckpt_path, weights_only=False, map_location="cpu")
     model = SpanModel.from_encoder()
-    missing, unexpected = model.load_state_dict(ck["model"], strict=False)
-    missing = [k for k in missing if not k.startswith("encoder.embeddings.")]
-    if missing or unexpected:
-        raise RuntimeError(f"checkpoint mismatch: missing={missing} unexpected={unexpected}")
+    model.load_trained_state(ck["model"], f"checkpoint {ckpt_path} weights")
     model.eval()
     return model, ck
 

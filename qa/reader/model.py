@@ -71,6 +71,14 @@ class SpanModel(nn.Module):
         logits = self.qa_head(hidden)
         return logits[..., 0], logits[..., 1]
 
+    def load_trained_state(self, state: dict, what: str = "weights") -> None:
+        """Load trained (non-embedding) weights: the embeddings come from the package, every other
+        tensor must be in ``state``. Raises RuntimeError naming ``what`` on any mismatch."""
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.startswith(EMBEDDING_PREFIX)]
+        if missing or unexpected:
+            raise RuntimeError(f"{what} do not match the model: missing={missing} unexpected={unexpected}")
+
     def freeze_embeddings(self) -> None:
         """Freeze the whole embedding block (measured ~12% faster training; lets us ship only the
         non-embedding weights)."""
@@ -159,9 +167,6 @@ def load_shipped(weights_dir: str | Path | None = None, check_hash: bool = True)
                 f"trained with (sha256 {got} != {meta['embeddings_sha256']})"
             )
     state = {k: v.to(torch.float32) for k, v in load_file(str(d / meta.get("weights_file", WEIGHTS_FILE))).items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.startswith(EMBEDDING_PREFIX)]
-    if missing or unexpected:
-        raise RuntimeError(f"reader weights do not match the model: missing={missing} unexpected={unexpected}")
+    model.load_trained_state(state, "reader weights")
     model.eval()
     return model, meta

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from qa.metrics import exact_match, max_over_golds, token_f1
-from qa.reader.model import SpanModel, collate, load_tokenizer
+from qa.reader.model import EMBEDDING_PREFIX, SpanModel, collate, load_tokenizer
 from qa.reader.span import decode_window, trim_span
 from qa.reader.squad_data import (
     SquadRecord,
@@ -158,7 +158,7 @@ def atomic_save(obj, path: Path) -> None:
 
 def trainable_state(model) -> dict:
     """Model state without the frozen embeddings (they come from the package)."""
-    return {k: v.detach().clone() for k, v in model.state_dict().items() if not k.startswith("encoder.embeddings.")}
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if not k.startswith(EMBEDDING_PREFIX)}
 
 
 def rng_state() -> dict:
@@ -271,11 +271,10 @@ def train(args) -> int:
         if not init_path.exists():
             log(f"init_from {init_path} not found: run the earlier stage first (see the Makefile)")
             return 2
-        missing, unexpected = model.load_state_dict(torch.load(init_path, weights_only=False)["model"],
-                                                    strict=False)
-        missing = [k for k in missing if not k.startswith("encoder.embeddings.")]
-        if missing or unexpected:
-            log(f"init_from {init_path} does not match the model: missing={missing} unexpected={unexpected}")
+        try:
+            model.load_trained_state(torch.load(init_path, weights_only=False)["model"], f"init_from {init_path}")
+        except RuntimeError as exc:
+            log(str(exc))
             return 2
         log(f"initialised from {init_path}")
     if cfg.get("freeze_embeddings", True):
