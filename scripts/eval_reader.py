@@ -50,6 +50,16 @@ def machine() -> dict:
             "python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform()}
 
 
+def versions() -> dict:
+    out = {}
+    for name in ("onnxruntime", "onnx", "transformers"):
+        try:
+            out[name] = __import__(name).__version__
+        except ImportError:
+            out[name] = None
+    return out
+
+
 def eval_reader(reader, records, label: str) -> dict:
     """Top-1 span given the gold paragraph; also how often the top span clears min_score."""
     preds, answered = [], []
@@ -126,6 +136,7 @@ def main(argv=None) -> int:
     meta = read_meta(args.weights)
     res: dict = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+        "versions": versions(),
         "weights": {"dir": str(args.weights or "qa/reader/weights"), "checkpoint_step": meta.get("checkpoint_step"),
                     "examples_seen": meta.get("training", {}).get("examples_seen"),
                     "train_minutes": meta.get("training", {}).get("train_minutes"),
@@ -149,6 +160,13 @@ def main(argv=None) -> int:
                       f"{args.threads} threads, max_seq_len {fp32.max_seq_len}"}
     res["latency"]["fp32"] = latency(fp32, q, ps)
     print(f"  latency fp32: {res['latency']['fp32']}", flush=True)
+    res["engine"] = fp32.engine
+    if fp32.engine != "torch":
+        # The same weights through torch, timed in the same run: the peer the engine is judged by.
+        peer = SpanReader(weights_dir=args.weights, engine="torch").warm_up()
+        res["latency"]["torch_fp32"] = latency(peer, q, ps)
+        print(f"  latency torch fp32: {res['latency']['torch_fp32']}", flush=True)
+        del peer
 
     if not args.skip_int8:
         int8 = SpanReader(weights_dir=args.weights, quantize=True).warm_up()
@@ -166,6 +184,11 @@ def main(argv=None) -> int:
             res["held_out"][key] = eval_reader(fr, held, key.replace("_", " "))
             res["latency"][key] = latency(fr, q, ps)
             print(f"  latency {key}: {res['latency'][key]}", flush=True)
+            if quant and fr.engine != "torch":
+                peer = SpanReader(weights_dir=args.weights, quantize=True, focus_chars=args.focus_chars,
+                                  engine="torch").warm_up()
+                res["latency"]["torch_focus_int8"] = latency(peer, q, ps)
+                print(f"  latency torch focus int8: {res['latency']['torch_focus_int8']}", flush=True)
 
     if not args.skip_untrained:
         untrained = SpanReader(weights_dir=args.weights)
@@ -224,6 +247,8 @@ def render_md(r: dict) -> str:
     m, w, h = r["machine"], r["weights"], r["held_out"]
     s = "# Span reader evaluation\n\n"
     s += f"Date: {r['date']}. Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads), Python {m['python']}.\n\n"
+    s += (f"Engine: {r.get('engine', 'torch')} (the reader's default; 'onnx' = ONNX Runtime over a graph exported "
+          "from these weights, int8 rows quantised by ONNX Runtime's dynamic quantiser).\n\n")
     stages = [*w.get("earlier_stages", []), {"step": w["checkpoint_step"], "examples_seen": w["examples_seen"],
                                              "train_minutes": w["train_minutes"]}]
     trained = "; ".join(f"stage {i + 1}: step {st['step']}, {st['examples_seen']} windows, {st['train_minutes']} min"
@@ -260,7 +285,7 @@ def render_md(r: dict) -> str:
     lt = r.get("latency", {})
     if lt:
         s += f"\n## Latency ({lt['setup']})\n\n| variant | p50 ms | p95 ms |\n| --- | ---: | ---: |\n"
-        for k in ("fp32", "int8", "focus_fp32", "focus_int8"):
+        for k in ("fp32", "torch_fp32", "int8", "focus_fp32", "focus_int8", "torch_focus_int8"):
             if k in lt:
                 s += f"| {k} | {lt[k]['p50_ms']:.1f} | {lt[k]['p95_ms']:.1f} |\n"
     return s

@@ -6,7 +6,7 @@ Exports the shipped reader (fp32) to ONNX in a temporary folder, then times the 
 torch and through onnxruntime, interleaved so both see the same machine load, and checks the
 logits agree. Prints JSON; nothing is written into the project.
 
-    pip install -e '.[onnx]' && python scripts/onnx_check.py [--questions 40]
+    python scripts/onnx_check.py [--questions 40]
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     try:
         import onnxruntime as ort
     except ImportError:
-        print("onnxruntime is not installed: pip install -e '.[onnx]'", file=sys.stderr)
+        print("onnxruntime is not installed: pip install -e . (it is a dependency)", file=sys.stderr)
         return 2
     import numpy as np
     import torch

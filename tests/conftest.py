@@ -1,10 +1,12 @@
 """Shared fixtures: a deterministic fake encoder and small corpora in tmp folders."""
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,11 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The reader's ONNX graph is exported at first use into a cache folder: the tests use a private one
+# (never the user's ~/.cache), so every run also exercises the export.
+_TEST_CACHE = tempfile.mkdtemp(prefix="qa-test-cache-")
+os.environ.setdefault("QA_CACHE_DIR", _TEST_CACHE)
+atexit.register(shutil.rmtree, _TEST_CACHE, True)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

@@ -46,6 +46,13 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def _version(module: str) -> str | None:
+    try:
+        return __import__(module).__version__
+    except ImportError:
+        return None
+
+
 def machine_info() -> dict:
     """Date, cores, CPU model and library versions: the context a timing needs to be read."""
     import torch
@@ -57,6 +64,7 @@ def machine_info() -> dict:
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
         "torch": torch.__version__,
+        "onnxruntime": _version("onnxruntime"),  # the span reader's default engine
         "platform": platform.platform(terse=True),
         # Timings only mean something on an idle machine: record how busy it was.
         "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
@@ -65,7 +73,8 @@ def machine_info() -> dict:
 
 def machine_line(info: Mapping) -> str:
     return (f"{info['date_utc']} on {info['cores']} cores ({info['cpu_model']}), "
-            f"torch {info['torch']} with {info['torch_threads']} threads, Python {info['python']}; "
+            f"torch {info['torch']} with {info['torch_threads']} threads, onnxruntime {info.get('onnxruntime')}, "
+            f"Python {info['python']}; "
             f"1-min load average {info.get('load_average_1m')} at start")
 
 
@@ -80,9 +89,12 @@ def span_reader_note() -> str:
     training = meta.get("training", {})
     stages = [*training.get("earlier_stages", []), training]
     minutes = sum(float(s.get("train_minutes") or 0) for s in stages)
+    ranker = meta.get("answer_ranker")
+    threshold = (f"answers scored by the answer ranker (reader score + retrieval ranks, qa/rank.py; fitted on the "
+                 f"tuning split), abstention threshold {ranker['min_score']:.3f} on its probability"
+                 if ranker else f"abstention threshold {meta.get('min_score', float('nan')):.3f}")
     return (f"weights exported {meta.get('exported', '?')} (checkpoint step {meta.get('checkpoint_step', '?')} of "
-            f"training stage {len(stages)}, {minutes:.0f} min of training in all), abstention threshold "
-            f"{meta.get('min_score', float('nan')):.3f}; trained on: "
+            f"training stage {len(stages)}, {minutes:.0f} min of training in all), {threshold}; trained on: "
             f"{'; '.join(meta.get('data', {}).get('training_data', [])) or '?'}")
 
 

@@ -10,6 +10,7 @@ added, which would make a fixed ``min_score`` meaningless).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +19,14 @@ import numpy as np
 from qa.types import Passage, ReaderOutput, ReadSpan
 
 NEG = -1e9
+ENGINES = ("auto", "onnx", "torch")
+log = logging.getLogger(__name__)
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def masked_softmax(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -156,6 +165,7 @@ class SpanReader:
         min_score: float | None = None,
         max_question_tokens: int = 48,
         focus_chars: int | None = None,
+        engine: str = "auto",
     ):
         from qa.reader.model import META_FILE, WEIGHTS_DIR
 
@@ -177,6 +187,10 @@ class SpanReader:
         # most this many characters per passage; None reads whole passages.
         self.focus_chars = int(focus_chars) if focus_chars else None
         self.min_score: float = float(min_score if min_score is not None else meta.get("min_score", DEFAULT_MIN_SCORE))
+        if engine not in ENGINES:
+            raise ValueError(f"unknown reader engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        # "auto": ONNX Runtime when installed (faster, same logits to ~1e-5), else torch.
+        self.engine = engine
         self.meta = meta
         self._model = None
         self._tokenizer = None
@@ -193,16 +207,39 @@ class SpanReader:
         if self.num_threads:
             torch.set_num_threads(int(self.num_threads))
         tok = load_tokenizer()
-        model, _ = load_shipped(self.weights_dir)
-        if self.quantize:
-            model = quantize_dynamic_int8(model)
-        self._tokenizer, self._model = tok, model
+        model, meta = load_shipped(self.weights_dir)
+        self._tokenizer, self._model = tok, self._engine_model(model, meta)
+
         self.read("warm up?", [Passage(doc_id="_", doc_start=0, text="Warm up text.")])
         return self
+
+    def _engine_model(self, model, meta: dict):
+        """The model ``read`` will call: an ONNX Runtime session over the exported graph, or the
+        torch module (int8 Linear layers when ``quantize``)."""
+        from qa.reader import onnx_engine
+        from qa.reader.model import WEIGHTS_FILE
+
+        if self.engine in ("auto", "onnx"):
+            if onnx_engine.available():
+                try:
+                    path = onnx_engine.graph_path(model, self.weights_dir / meta.get("weights_file", WEIGHTS_FILE),
+                                                  self.quantize)
+                    threads = self.num_threads or torch_threads()
+                    self.engine = "onnx"
+                    return onnx_engine.OnnxSpanModel(path, threads)
+                except Exception as e:  # noqa: BLE001 - any export/runtime failure: torch still works
+                    if self.engine == "onnx":
+                        raise
+                    log.warning("ONNX Runtime unavailable for the reader (%s); using torch", e)
+            elif self.engine == "onnx":
+                raise RuntimeError("engine='onnx' needs onnxruntime and onnx: pip install onnx onnxruntime")
+        self.engine = "torch"
+        return quantize_dynamic_int8(model) if self.quantize else model
 
     def _set_model(self, model, tokenizer) -> None:
         """Use an in-memory model (evaluation of checkpoints, tests with fixed logits)."""
         self._model, self._tokenizer = model, tokenizer
+        self.engine = "torch"
 
     # -- inference -------------------------------------------------------------------------
     def _logits(self, windows):
@@ -215,7 +252,8 @@ class SpanReader:
             for b in range(0, len(windows), self.batch_size):
                 batch = collate(windows[b : b + self.batch_size])
                 sl, el = self._model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-                sl, el = sl.float().numpy(), el.float().numpy()
+                if isinstance(sl, torch.Tensor):
+                    sl, el = sl.float().numpy(), el.float().numpy()
                 for k, w in enumerate(windows[b : b + self.batch_size]):
                     L = len(w.input_ids)
                     starts.append(sl[k, :L])

@@ -1,0 +1,136 @@
+"""Run the span model through ONNX Runtime (measured faster than torch on this CPU; see
+reports/reader.md and scripts/onnx_check.py).
+
+The ONNX graph is not shipped: it is exported from the shipped weights at first use and kept in a
+cache folder, keyed by a hash of the weights, the quantisation and the library versions, so a
+changed reader or an upgraded runtime never reuses a stale graph. Writes are atomic (temp file +
+``os.replace``): two processes exporting at once both end with a whole file. When the cache
+folder cannot be written the graph lives in a temporary folder for the life of the process.
+
+Cache folder: ``$QA_CACHE_DIR``, else ``$XDG_CACHE_HOME/qa-news``, else ``~/.cache/qa-news``.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+OPSET = 17
+
+
+def available() -> bool:
+    """True when onnxruntime (and onnx, needed to quantise) can be imported."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cache_dir() -> Path:
+    if os.environ.get("QA_CACHE_DIR"):
+        return Path(os.environ["QA_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qa-news"
+
+
+def graph_key(weights_file: Path, quantize: bool) -> str:
+    """Names the exported graph: what it was made from and by which versions."""
+    import onnxruntime
+    import torch
+
+    h = hashlib.sha256()
+    with open(weights_file, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    h.update(f"int8={bool(quantize)} torch={torch.__version__} ort={onnxruntime.__version__} opset={OPSET}".encode())
+    return h.hexdigest()[:20]
+
+
+def _export(model, out: Path, quantize: bool) -> None:
+    """Write the ONNX graph of ``model`` (fp32, or int8 weights via ORT dynamic quantisation) to ``out``."""
+    import torch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        ids = torch.tensor([[101, 2054, 102, 1996, 3899, 102]])
+        example = (ids, torch.ones_like(ids), torch.tensor([[0, 0, 0, 1, 1, 1]]))
+        dims = {n: {0: "batch", 1: "tokens"} for n in (*INPUT_NAMES, "start", "end")}
+        import warnings
+
+        with warnings.catch_warnings(), torch.inference_mode(False):
+            warnings.simplefilter("ignore")  # the TorchScript exporter's tracer notes
+            torch.onnx.export(model.eval(), example, str(fp32), input_names=list(INPUT_NAMES),
+                              output_names=["start", "end"], dynamic_axes=dims, opset_version=OPSET,
+                              dynamo=False)
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            int8 = Path(tmp) / "int8.onnx"
+            logging.disable(logging.WARNING)  # the quantiser's generic "consider pre-processing" advice
+            try:
+                quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+            finally:
+                logging.disable(logging.NOTSET)
+            fp32 = int8
+        shutil.copyfile(fp32, out)
+
+
+def graph_path(model, weights_file: Path, quantize: bool) -> Path:
+    """The cached graph for these weights, exporting it first if needed (atomic write)."""
+    key = graph_key(weights_file, quantize)
+    name = f"reader-{key}{'-int8' if quantize else ''}.onnx"
+    target = cache_dir() / name
+    if target.is_file():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as e:  # read-only home, full disk...: keep the graph for this process only
+        log.warning("cannot write the reader's ONNX cache in %s (%s); using a temporary folder",
+                    target.parent, e)
+        private = Path(tempfile.mkdtemp(prefix="qa-news-onnx-")) / name
+        _export(model, private, quantize)
+        return private
+    try:
+        log.info("exporting the reader to ONNX (%s, once per weights version)", target)
+        _export(model, Path(tmp), quantize)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
+
+
+class OnnxSpanModel:
+    """Callable like ``SpanModel`` on one padded batch, but on numpy arrays through ONNX Runtime:
+    returns (start_logits, end_logits) as float32 arrays of shape (batch, tokens)."""
+
+    def __init__(self, path: str | Path, threads: int | None = None):
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = int(threads or os.cpu_count() or 1)
+        so.inter_op_num_threads = 1
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.log_severity_level = 3  # warnings about unused initialisers are noise here
+        # No busy-waiting after a run: spinning threads held the 2 cores while the torch query
+        # encoder ran next (seed eval: encode p50 59 ms with spinning vs ~20 ms without).
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.path = Path(path)
+        self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+    def __call__(self, input_ids, attention_mask, token_type_ids) -> tuple[np.ndarray, np.ndarray]:
+        feed = {n: np.asarray(a, dtype=np.int64) for n, a in
+                zip(INPUT_NAMES, (input_ids, attention_mask, token_type_ids))}
+        start, end = self.session.run(["start", "end"], feed)
+        return start, end
