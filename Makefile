@@ -10,10 +10,10 @@ export TOKENIZERS_PARALLELISM := false
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: help install index run test test-fast browser-deps eval bench train-reader train-reader-stage2 clean
+.PHONY: help install index run test test-fast browser-deps eval bench train-reader train-reader-stage2 fit-ranker clean
 
 help:  ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -55,7 +55,11 @@ train-reader: install  ## train the shipped span reader (~1.5 h on 2 cores; resu
 	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.reader.train --config configs/reader.json \
 		--out runs/reader --resume --export-best-to qa/reader/weights 2>&1 | tee -a runs/reader/train.log
 	$(PY) -m qa.reader.train export --ckpt runs/reader/best.pt --out qa/reader/weights
+	$(PY) scripts/fit_ranker.py
 	$(PY) scripts/eval_reader.py --write-meta
+
+fit-ranker: install  ## fit the answer ranker (reader score + retrieval ranks) on the tuning split into qa/reader/weights (~10 min)
+	$(PY) scripts/fit_ranker.py
 
 train-reader-stage2: install  ## second training stage from runs/reader/last.pt (~1 h); exports a candidate to runs/reader2/weights, not shipped
 	mkdir -p runs/reader2

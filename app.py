@@ -97,8 +97,7 @@ class ChatApp:
                                      "The articles and the index are unchanged.")
 
     def _min_score(self) -> float:
-        p = self.pipeline
-        return p.min_score if p.min_score is not None else getattr(p.reader, "min_score", 0.0)
+        return self.pipeline.answer_threshold
 
     def respond(self, question, history):
         """Textbox submit: append the question and the reply to the chat, clear the textbox."""

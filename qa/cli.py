@@ -36,7 +36,8 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], default="hybrid",
                        help="retrieval mode (default: %(default)s)")
     group.add_argument("--min-score", type=float, default=None, metavar="S",
-                       help="answer only above this score (default: the reader's calibrated threshold)")
+                       help="answer only above this score (default: the calibrated threshold: the answer ranker's "
+                            "when the reader ships one, else the reader's)")
 
 
 def build_pipeline(args: argparse.Namespace, progress: bool = True):

@@ -242,7 +242,7 @@ def _ms(seconds: float | None) -> float | None:
 
 def abstention_threshold(pipeline) -> float:
     """The score below which the pipeline withholds answers."""
-    return pipeline.min_score if pipeline.min_score is not None else pipeline.reader.min_score
+    return pipeline.answer_threshold
 
 
 # --- tables ------------------------------------------------------------------------------------

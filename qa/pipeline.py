@@ -12,7 +12,8 @@ import re
 import threading
 import time
 import unicodedata
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import QAConfig
@@ -21,7 +22,9 @@ from .load import Skipped, load_corpus
 from .reader import Reader, make_reader
 from .retrieve import MODES, HybridRetriever
 from .store import CorpusIndex, UpdateReport, update_index
-from .types import Answer, Citation, Document, Hit, Passage
+from . import rank
+from .rank import AnswerRanker
+from .types import Answer, Citation, Document, Hit, Passage, ReaderOutput
 from .metrics import normalize_answer
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,17 @@ def default_reader_name() -> str:
     """The trained span reader when its weights ship with the package, else the baseline."""
     weights = Path(__file__).parent / "reader" / "weights" / "reader.json"
     return "span" if weights.is_file() else "heuristic"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What retrieval + reading found for one question, before answers are made of it."""
+
+    hits: list[Hit]  # retrieved chunks, best first
+    passages: list[Passage]  # what the reader read, in hit order (passage i = hits[i])
+    output: ReaderOutput | None  # the reader's spans; None when nothing was retrieved
+    documents: Mapping[str, Document]  # doc_id -> Document of the index the hits came from
+    timings: dict[str, float]
 
 
 class Pipeline:
@@ -134,6 +148,35 @@ class Pipeline:
         with self._model_lock:
             return retriever.retrieve(question, mode=mode or self.mode, depth=depth, top_k=top_k)
 
+    def read(self, question: str, top_k: int = 6, mode: str | None = None) -> Reading:
+        """Retrieve and read, nothing more (see ``Reading``). ``ask`` turns the result into answers;
+        ``scripts/fit_ranker.py`` learns from it."""
+        retriever = self._require_index()
+        question = clean_question(question)
+        with self._model_lock:
+            hits = retriever.retrieve(question, mode=mode or self.mode, top_k=self.config.passages)
+            timings = dict(retriever.timings)
+            t0 = time.perf_counter()
+            passages = [Passage(h.chunk.doc_id, h.chunk.doc_start, h.chunk.text) for h in hits]
+            output = self.reader.read(question, passages, top_k=top_k) if passages else None
+            timings["read"] = time.perf_counter() - t0
+        self.last_timings = timings
+        return Reading(hits, passages, output, retriever.index.documents, timings)
+
+    @property
+    def ranker(self) -> AnswerRanker | None:
+        """How answers are scored when retrieval is involved: the reader's answer ranker (reader
+        score + retrieval evidence, qa/rank.py) when it ships one, else the reader's own score."""
+        return getattr(self.reader, "ranker", None)
+
+    @property
+    def answer_threshold(self) -> float:
+        """Answers scoring below this are withheld: the ``min_score`` given to the pipeline, else the
+        ranker's calibrated threshold, else the reader's."""
+        if self.min_score is not None:
+            return self.min_score
+        return self.ranker.min_score if self.ranker is not None else self.reader.min_score
+
     def ask(self, question: str, top_k: int | None = None, min_score: float | None = None,
             mode: str | None = None) -> list[Answer]:
         """Distinct answers, best first; ``[]`` when the articles do not answer the question.
@@ -142,21 +185,14 @@ class Pipeline:
         """
         if top_k is None:
             top_k = self.config.top_k
-        retriever = self._require_index()
-        question = clean_question(question)
         started = time.perf_counter()
-        with self._model_lock:
-            hits = retriever.retrieve(question, mode=mode or self.mode, top_k=self.config.passages)
-            timings = dict(retriever.timings)
-            t0 = time.perf_counter()
-            passages = [Passage(h.chunk.doc_id, h.chunk.doc_start, h.chunk.text) for h in hits]
-            # Ask for extra spans: answers with the same text merge into one, so some candidates fold away.
-            output = self.reader.read(question, passages, top_k=top_k * 2) if passages else None
-            timings["read"] = time.perf_counter() - t0
-        answers = (self._answers(output, passages, hits, retriever.index.documents, top_k, min_score)
-                   if output else [])
-        timings["total"] = time.perf_counter() - started
-        self.last_timings = timings
+        # Ask for extra spans: answers with the same text merge into one, so some candidates fold away;
+        # a ranker sees as many candidates as it was fitted on.
+        wanted = max(top_k * 2, rank.CANDIDATES) if self.ranker is not None else top_k * 2
+        r = self.read(question, top_k=wanted, mode=mode)
+        answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
+                   if r.output else [])
+        self.last_timings = {**r.timings, "total": time.perf_counter() - started}
         return answers
 
     def ask_context(self, question: str, context: str, top_k: int | None = None,
@@ -183,15 +219,24 @@ class Pipeline:
         """What the chat shows when there is no answer: the best-matching chunks."""
         return self.retrieve(question, top_k=n)
 
-    def _answers(self, output, passages, hits, documents, top_k, min_score) -> list[Answer]:
+    def _answers(self, output, passages, hits, documents, top_k, min_score, ranker=None) -> list[Answer]:
         """Reader spans -> distinct ``Answer``s with citations; ``documents`` maps doc_id to the
-        ``Document`` each passage was cut from (the index's, or the one ``ask_context`` text)."""
-        if min_score is None:
-            min_score = self.min_score if self.min_score is not None else self.reader.min_score
+        ``Document`` each passage was cut from (the index's, or the one ``ask_context`` text).
+        With a ``ranker`` an answer's score is its probability of being right given the reader
+        score and the passage's retrieval ranks, and answers are ordered by it."""
+        if min_score is None and self.min_score is not None:
+            min_score = self.min_score
+        elif min_score is None:  # the threshold calibrated for the score being used
+            min_score = ranker.min_score if ranker is not None else self.reader.min_score
+        scored = [(span.score, span) for span in output.spans]
+        if ranker is not None:
+            scored = [(ranker.score(span.score, span.passage_index, hits[span.passage_index].ranks,
+                                    output.no_answer_score), span) for span in output.spans]
+            scored.sort(key=lambda pair: -pair[0])  # stable: reader order breaks ties
         answers: list[Answer] = []
         by_text: dict[str, int] = {}
-        for span in output.spans:
-            if span.score < min_score:
+        for score, span in scored:
+            if score < min_score:
                 continue
             passage = passages[span.passage_index]
             chunk = hits[span.passage_index].chunk
@@ -215,7 +260,7 @@ class Pipeline:
                     answers[i] = replace(answers[i], citations=[*answers[i].citations, citation])
                 continue
             by_text[key] = len(answers)
-            answers.append(Answer(text=citation.text, score=span.score, citations=[citation], reader=self.reader.name))
+            answers.append(Answer(text=citation.text, score=score, citations=[citation], reader=self.reader.name))
         return answers[:top_k]
 
 

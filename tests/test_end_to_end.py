@@ -48,7 +48,9 @@ def pipeline(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("question, doc_id, golds", QUESTIONS, ids=[q for q, _, _ in QUESTIONS])
 def test_right_article_is_cited_with_an_exact_span(pipeline, question, doc_id, golds):
-    answers = pipeline.ask(question, top_k=3)
+    # Abstention off: this checks what the best answer cites; how often the calibrated threshold
+    # withholds answers to these answerable questions is bounded by the test below.
+    answers = pipeline.ask(question, top_k=3, min_score=0.0)
     assert answers, f"no answer for {question!r}"
     top = answers[0]
     assert doc_id in {c.doc_id for c in top.citations}
@@ -56,6 +58,14 @@ def test_right_article_is_cited_with_an_exact_span(pipeline, question, doc_id, g
     for a in answers:
         for c in a.citations:
             assert docs[c.doc_id].text[c.start:c.end] == a.text
+
+
+@pytest.mark.slow
+def test_answerable_questions_are_answered_at_the_calibrated_threshold(pipeline):
+    """The abstention threshold withholds unsure answers; it must not silence these answerable
+    questions wholesale (measured: 18 of 18 answered)."""
+    unanswered = [q for q, _, _ in QUESTIONS if not pipeline.ask(q, top_k=1)]
+    assert len(unanswered) <= 2, unanswered
 
 
 @pytest.mark.slow

@@ -192,6 +192,10 @@ class SpanReader:
         # "auto": ONNX Runtime when installed (faster, same logits to ~1e-5), else torch.
         self.engine = engine
         self.meta = meta
+        from qa.rank import load_ranker
+
+        # Scores answers found through retrieval (reader score + passage ranks); qa/rank.py.
+        self.ranker = load_ranker(meta)
         self._model = None
         self._tokenizer = None
 
