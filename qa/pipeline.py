@@ -254,9 +254,12 @@ class Pipeline:
                                 text=doc.text[start:end], sentence=doc.text[s_start:s_end],
                                 sentence_start=s_start, sentence_end=s_end, chunk_id=chunk.chunk_id)
             key = normalize_answer(citation.text) or citation.text
-            if key in by_text:  # the same answer in another place: one answer, several citations
+            if key in by_text:  # the same answer again: it folds into the better-ranked one
                 i = by_text[key]
-                if all((c.doc_id, c.start) != (citation.doc_id, citation.start) for c in answers[i].citations):
+                # Cited too only when the words are exactly the answer's ("the troops" and "troops"
+                # normalise alike, but every citation must be a span reading exactly answer.text).
+                if citation.text == answers[i].text and all(
+                        (c.doc_id, c.start) != (citation.doc_id, citation.start) for c in answers[i].citations):
                     answers[i] = replace(answers[i], citations=[*answers[i].citations, citation])
                 continue
             by_text[key] = len(answers)

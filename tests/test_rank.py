@@ -95,3 +95,19 @@ def test_pipeline_orders_answers_by_the_ranker(small_corpus, tmp_path, fake_enco
     assert ranked.ask(question, min_score=answers[1].score + 1e-9)[0].text == "Anna Kowalski"
     # answering from a given text involves no retrieval: the reader's own score is kept
     assert ranked.ask_context(question, "The bridge was designed by Anna Kowalski.")[0].score == pytest.approx(0.40)
+
+
+def test_variants_of_one_answer_fold_into_one_with_exact_citations(tmp_path, fake_encoder):
+    """"the bridge" and "bridge" normalise alike: one answer, and every citation reads exactly its text."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Bridges\n\nThe bridge was closed. Engineers inspected the bridge.", encoding="utf-8")
+    (corpus / "b.txt").write_text("Roads\n\nA bridge was closed. The bridge reopened later.", encoding="utf-8")
+    reader = ScriptedReader({"The bridge": 0.5, "A bridge": 0.45, "the bridge": 0.4})
+    p = Pipeline(corpus, tmp_path / "idx", reader=reader, encoder=fake_encoder)
+    answers = p.ask("What was closed?", top_k=3)
+    assert len(answers) == 1 and answers[0].text == "The bridge"
+    docs = {d.doc_id: d for d in p.documents}
+    assert len(answers[0].citations) >= 2  # the same words found in both articles
+    for c in answers[0].citations:
+        assert docs[c.doc_id].text[c.start:c.end] == c.text == answers[0].text
