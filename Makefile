@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: help install index run test test-fast browser-deps eval bench train-reader train-reader-stage2 fit-ranker clean
+.PHONY: help install index run test test-fast browser-deps eval bench train-reader-stage1 train-reader fit-ranker clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -49,24 +49,22 @@ eval: install  ## evaluate on the seed question set; writes reports/eval.md
 bench: install  ## benchmarks on SQuAD / SQuADShifts from ../shared/data; writes reports/bench.md
 	$(PY) scripts/bench.py --out reports/bench.md
 
-train-reader: install  ## train the shipped span reader (~1.5 h on 2 cores; resumable), export + calibrate, evaluate
+train-reader-stage1: install  ## reader stage 1, from the packaged encoder (~1.5 h on 2 cores; resumable) -> runs/reader
 	mkdir -p runs/reader
 	# Resumes from runs/reader/last.pt when present; OMP_WAIT_POLICY=PASSIVE keeps idle threads off the cores.
 	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.reader.train --config configs/reader.json \
-		--out runs/reader --resume --export-best-to qa/reader/weights 2>&1 | tee -a runs/reader/train.log
-	$(PY) -m qa.reader.train export --ckpt runs/reader/best.pt --out qa/reader/weights
+		--out runs/reader --resume 2>&1 | tee -a runs/reader/train.log
+
+train-reader: train-reader-stage1  ## the shipped reader: stage 1, then stage 2 from it (~1 h; resumable); export, fit the answer ranker, evaluate
+	mkdir -p runs/reader2
+	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.reader.train --config configs/reader_stage2.json \
+		--out runs/reader2 --resume 2>&1 | tee -a runs/reader2/train.log
+	$(PY) -m qa.reader.train export --ckpt runs/reader2/last.pt --out qa/reader/weights
 	$(PY) scripts/fit_ranker.py
 	$(PY) scripts/eval_reader.py --write-meta
 
 fit-ranker: install  ## fit the answer ranker (reader score + retrieval ranks) on the tuning split into qa/reader/weights (~10 min)
 	$(PY) scripts/fit_ranker.py
-
-train-reader-stage2: install  ## second training stage from runs/reader/last.pt (~1 h); exports a candidate to runs/reader2/weights, not shipped
-	mkdir -p runs/reader2
-	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.reader.train --config configs/reader_stage2.json \
-		--out runs/reader2 --resume 2>&1 | tee -a runs/reader2/train.log
-	$(PY) -m qa.reader.train export --ckpt runs/reader2/last.pt --out runs/reader2/weights
-	$(PY) scripts/eval_reader.py --weights runs/reader2/weights --out reports/reader_stage2_candidate
 
 clean:  ## remove caches (keeps .venv and the index)
 	rm -rf .pytest_cache build dist *.egg-info
