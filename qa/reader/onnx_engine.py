@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -85,8 +86,10 @@ def _export(model, out: Path, quantize: bool) -> None:
         shutil.copyfile(fp32, out)
 
 
-def graph_path(model, weights_file: Path, quantize: bool) -> Path:
-    """The cached graph for these weights, exporting it first if needed (atomic write)."""
+def graph_path(load_model: Callable[[], object], weights_file: Path, quantize: bool) -> Path:
+    """The cached graph for these weights, exporting ``load_model()`` first if needed (atomic write).
+
+    ``load_model`` is only called to export: a cached graph needs no torch model at all."""
     key = graph_key(weights_file, quantize)
     name = f"reader-{key}{'-int8' if quantize else ''}.onnx"
     target = cache_dir() / name
@@ -100,11 +103,11 @@ def graph_path(model, weights_file: Path, quantize: bool) -> Path:
         log.warning("cannot write the reader's ONNX cache in %s (%s); using a temporary folder",
                     target.parent, e)
         private = Path(tempfile.mkdtemp(prefix="qa-news-onnx-")) / name
-        _export(model, private, quantize)
+        _export(load_model(), private, quantize)
         return private
     try:
         log.info("exporting the reader to ONNX (%s, once per weights version)", target)
-        _export(model, Path(tmp), quantize)
+        _export(load_model(), Path(tmp), quantize)
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -206,27 +206,36 @@ class SpanReader:
             return self
         import torch
 
-        from qa.reader.model import load_shipped, load_tokenizer
+        from qa.reader.model import load_shipped, load_tokenizer, read_meta
 
         if self.num_threads:
             torch.set_num_threads(int(self.num_threads))
         tok = load_tokenizer()
-        model, meta = load_shipped(self.weights_dir)
-        self._tokenizer, self._model = tok, self._engine_model(model, meta)
+        meta = read_meta(self.weights_dir)
+        loaded: list = []
+
+        def torch_model():
+            # Built only when needed (torch engine, or a graph to export): ~3 s of every cold start.
+            if not loaded:
+                loaded.append(load_shipped(self.weights_dir)[0])
+            return loaded[0]
+
+        self._tokenizer, self._model = tok, self._engine_model(torch_model, meta)
 
         self.read("warm up?", [Passage(doc_id="_", doc_start=0, text="Warm up text.")])
         return self
 
-    def _engine_model(self, model, meta: dict):
+    def _engine_model(self, torch_model, meta: dict):
         """The model ``read`` will call: an ONNX Runtime session over the exported graph, or the
-        torch module (int8 Linear layers when ``quantize``)."""
+        torch module (int8 Linear layers when ``quantize``). ``torch_model()`` builds the torch
+        module; with the ONNX graph already cached it is never called."""
         from qa.reader import onnx_engine
         from qa.reader.model import WEIGHTS_FILE
 
         if self.engine in ("auto", "onnx"):
             if onnx_engine.available():
                 try:
-                    path = onnx_engine.graph_path(model, self.weights_dir / meta.get("weights_file", WEIGHTS_FILE),
+                    path = onnx_engine.graph_path(torch_model, self.weights_dir / meta.get("weights_file", WEIGHTS_FILE),
                                                   self.quantize)
                     threads = self.num_threads or torch_threads()
                     self.engine = "onnx"
@@ -238,7 +247,7 @@ class SpanReader:
             elif self.engine == "onnx":
                 raise RuntimeError("engine='onnx' needs onnxruntime and onnx: pip install onnx onnxruntime")
         self.engine = "torch"
-        return quantize_dynamic_int8(model) if self.quantize else model
+        return quantize_dynamic_int8(torch_model()) if self.quantize else torch_model()
 
     def _set_model(self, model, tokenizer) -> None:
         """Use an in-memory model (evaluation of checkpoints, tests with fixed logits)."""

@@ -45,11 +45,15 @@ def weights_file(tmp_path) -> Path:
 def test_export_is_cached_and_matches_torch(tmp_path, monkeypatch, weights_file):
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
     model = TinySpanModel().eval()
-    path = onnx_engine.graph_path(model, weights_file, quantize=False)
+    path = onnx_engine.graph_path(lambda: model, weights_file, quantize=False)
     assert path.parent == tmp_path / "cache" and path.is_file()
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left behind
     mtime = path.stat().st_mtime_ns
-    assert onnx_engine.graph_path(model, weights_file, quantize=False) == path  # reused...
+
+    def must_not_load():
+        raise AssertionError("a cached graph needs no torch model")
+
+    assert onnx_engine.graph_path(must_not_load, weights_file, quantize=False) == path  # reused...
     assert path.stat().st_mtime_ns == mtime  # ...not re-exported
     ids, am, tt = _batch()
     with torch.inference_mode():
@@ -65,10 +69,10 @@ def test_export_is_cached_and_matches_torch(tmp_path, monkeypatch, weights_file)
 def test_new_weights_or_quantisation_get_their_own_graph(tmp_path, monkeypatch, weights_file):
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
     model = TinySpanModel().eval()
-    first = onnx_engine.graph_path(model, weights_file, quantize=False)
-    int8 = onnx_engine.graph_path(model, weights_file, quantize=True)
+    first = onnx_engine.graph_path(lambda: model, weights_file, quantize=False)
+    int8 = onnx_engine.graph_path(lambda: model, weights_file, quantize=True)
     weights_file.write_bytes(b"weights v2")
-    second = onnx_engine.graph_path(model, weights_file, quantize=False)
+    second = onnx_engine.graph_path(lambda: model, weights_file, quantize=False)
     assert len({first, int8, second}) == 3 and all(p.is_file() for p in (first, int8, second))
 
 
@@ -76,7 +80,7 @@ def test_unwritable_cache_falls_back_to_a_private_folder(tmp_path, monkeypatch, 
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache folder should be")
     monkeypatch.setenv("QA_CACHE_DIR", str(blocker / "cache"))
-    path = onnx_engine.graph_path(TinySpanModel().eval(), weights_file, quantize=False)
+    path = onnx_engine.graph_path(lambda: TinySpanModel().eval(), weights_file, quantize=False)
     assert path.is_file() and blocker not in path.parents
     ids, am, tt = _batch()
     assert onnx_engine.OnnxSpanModel(path, threads=1)(ids, am, tt)[0].shape == (3, 7)
@@ -119,3 +123,22 @@ def test_onnx_missing_falls_back_to_torch(monkeypatch):
     assert r.engine == "torch"
     with pytest.raises(RuntimeError, match="onnxruntime"):
         SpanReader(engine="onnx").warm_up()
+
+
+@pytest.mark.slow
+def test_cached_graph_skips_building_the_torch_model(monkeypatch):
+    import qa.reader.model as model_module
+
+    SpanReader().warm_up()  # exports (or finds) the graph of the shipped weights
+
+    def no_torch_model(*a, **k):
+        raise AssertionError("the torch model was built although the ONNX graph is cached")
+
+    monkeypatch.setattr(model_module, "load_shipped", no_torch_model)
+    r = SpanReader().warm_up()
+    assert r.engine == "onnx"
+    text = "The Tay bridge was designed by Anna Kowalski."
+    best = r.read("Who designed the bridge?", [Passage("a", 0, text)]).spans[0]
+    assert text[best.start:best.end] == "Anna Kowalski"
+    with pytest.raises(AssertionError, match="torch model was built"):
+        SpanReader(engine="torch").warm_up()  # the torch engine still needs it
