@@ -114,6 +114,19 @@ def graph_path(load_model: Callable[[], object], weights_file: Path, quantize: b
     return target
 
 
+def load_session(load_model: Callable[[], object], weights_file: Path, quantize: bool,
+                 threads: int | None = None) -> "OnnxSpanModel":
+    """An ONNX Runtime session over the cached graph of these weights. A cached graph that does
+    not load (truncated or damaged on disk) is deleted and exported again, once."""
+    path = graph_path(load_model, weights_file, quantize)
+    try:
+        return OnnxSpanModel(path, threads)
+    except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
+        log.warning("the cached reader graph %s does not load (%s); exporting it again", path, e)
+        path.unlink(missing_ok=True)
+        return OnnxSpanModel(graph_path(load_model, weights_file, quantize), threads)
+
+
 class OnnxSpanModel:
     """Callable like ``SpanModel`` on one padded batch, but on numpy arrays through ONNX Runtime:
     returns (start_logits, end_logits) as float32 arrays of shape (batch, tokens)."""

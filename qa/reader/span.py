@@ -235,11 +235,11 @@ class SpanReader:
         if self.engine in ("auto", "onnx"):
             if onnx_engine.available():
                 try:
-                    path = onnx_engine.graph_path(torch_model, self.weights_dir / meta.get("weights_file", WEIGHTS_FILE),
-                                                  self.quantize)
-                    threads = self.num_threads or torch_threads()
+                    session = onnx_engine.load_session(
+                        torch_model, self.weights_dir / meta.get("weights_file", WEIGHTS_FILE), self.quantize,
+                        self.num_threads or torch_threads())
                     self.engine = "onnx"
-                    return onnx_engine.OnnxSpanModel(path, threads)
+                    return session
                 except Exception as e:  # noqa: BLE001 - any export/runtime failure: torch still works
                     if self.engine == "onnx":
                         raise

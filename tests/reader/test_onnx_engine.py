@@ -86,6 +86,19 @@ def test_unwritable_cache_falls_back_to_a_private_folder(tmp_path, monkeypatch, 
     assert onnx_engine.OnnxSpanModel(path, threads=1)(ids, am, tt)[0].shape == (3, 7)
 
 
+def test_damaged_cached_graph_is_exported_again(tmp_path, monkeypatch, weights_file):
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    model = TinySpanModel().eval()
+    path = onnx_engine.graph_path(lambda: model, weights_file, quantize=False)
+    path.write_bytes(path.read_bytes()[:100])  # truncated, as after a full disk
+    session = onnx_engine.load_session(lambda: model, weights_file, quantize=False, threads=1)
+    ids, am, tt = _batch()
+    with torch.inference_mode():
+        want = model(ids, am, tt)[0].numpy()
+    np.testing.assert_allclose(session(ids, am, tt)[0], want, atol=1e-5)
+    assert path.stat().st_size > 1000
+
+
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "a"))
     assert onnx_engine.cache_dir() == tmp_path / "a"
