@@ -173,9 +173,13 @@ class Pipeline:
     def answer_threshold(self) -> float:
         """Answers scoring below this are withheld: the ``min_score`` given to the pipeline, else the
         ranker's calibrated threshold, else the reader's."""
+        return self._threshold(self.ranker)
+
+    def _threshold(self, ranker: AnswerRanker | None) -> float:
+        # the pipeline's own min_score wins; else the threshold calibrated for the score in use
         if self.min_score is not None:
             return self.min_score
-        return self.ranker.min_score if self.ranker is not None else self.reader.min_score
+        return (ranker or self.reader).min_score
 
     def ask(self, question: str, top_k: int | None = None, min_score: float | None = None,
             mode: str | None = None) -> list[Answer]:
@@ -224,10 +228,8 @@ class Pipeline:
         ``Document`` each passage was cut from (the index's, or the one ``ask_context`` text).
         With a ``ranker`` an answer's score is its probability of being right given the reader
         score and the passage's retrieval ranks, and answers are ordered by it."""
-        if min_score is None and self.min_score is not None:
-            min_score = self.min_score
-        elif min_score is None:  # the threshold calibrated for the score being used
-            min_score = ranker.min_score if ranker is not None else self.reader.min_score
+        if min_score is None:
+            min_score = self._threshold(ranker)
         scored = [(span.score, span) for span in output.spans]
         if ranker is not None:
             scored = [(ranker.score(span.score, span.passage_index, hits[span.passage_index].ranks,

@@ -51,7 +51,10 @@ class AnswerRanker:
 
     def score(self, reader_score: float, passage_rank: int, ranks: Mapping[str, int], no_answer: float) -> float:
         """Probability that this candidate answer is right."""
-        x = features(reader_score, passage_rank, ranks, self.depth, no_answer)
+        return self.probability(features(reader_score, passage_rank, ranks, self.depth, no_answer))
+
+    def probability(self, x) -> float:
+        """The model on a ready feature vector (order of ``FEATURES``)."""
         z = self.bias + sum(w * v for w, v in zip(self.weights, x))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 

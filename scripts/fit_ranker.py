@@ -71,11 +71,8 @@ def top_answers(rows, ranker: AnswerRanker | None) -> list[tuple[float, float] |
         if not r["cands"]:
             out.append(None)
             continue
-        if ranker is None:
-            scored = [(c["reader_score"], c["f1"]) for c in r["cands"]]
-        else:
-            z = np.array([c["x"] for c in r["cands"]]) @ np.array(ranker.weights) + ranker.bias
-            scored = list(zip((1 / (1 + np.exp(-z))).tolist(), [c["f1"] for c in r["cands"]]))
+        scored = [(c["reader_score"] if ranker is None else ranker.probability(c["x"]), c["f1"])
+                  for c in r["cands"]]
         out.append(max(scored, key=lambda s: s[0]))  # first best: the reader's order breaks ties
     return out
 
