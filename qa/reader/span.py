@@ -64,14 +64,14 @@ def decode_window(
     k = min(top_n, len(ctx_idx))
     starts = ctx_idx[np.argsort(-ps[ctx_idx], kind="stable")[:k]]
     ends = ctx_idx[np.argsort(-pe[ctx_idx], kind="stable")[:k]]
-    cands: list[tuple[float, int, int]] = []
-    for s in starts:
-        for e in ends:
-            if e < s or e - s + 1 > max_answer_tokens:
-                continue
-            cands.append((float(ps[s] * pe[e]), int(s), int(e)))
-    cands.sort(key=lambda c: (-c[0], c[1], c[2]))
-    return null, cands[:n_best]
+    # All (start, end) pairs of the top-k starts and ends at once (a Python double loop was ~0.5 ms
+    # per window, a tenth of the fast reader's budget); best first, ties by position.
+    length = ends[None, :] - starts[:, None] + 1
+    si, ei = np.nonzero((length >= 1) & (length <= max_answer_tokens))
+    s_tok, e_tok = starts[si], ends[ei]
+    score = ps[s_tok] * pe[e_tok]
+    best = np.lexsort((e_tok, s_tok, -score))[:n_best]
+    return null, [(float(score[i]), int(s_tok[i]), int(e_tok[i])) for i in best]
 
 
 # ---------------------------------------------------------------------------------------------

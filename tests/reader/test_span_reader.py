@@ -197,3 +197,35 @@ def test_focus_mode_reads_the_best_sentence_with_exact_offsets(tokenizer):
     elsewhere = make_reader(tokenizer, PeakModel(tokenizer, "eastern", "quay"), focus_chars=60)
     spans = elsewhere.read("Who designed the lighthouse?", [p]).spans
     assert all("quay" not in text[s.start : s.end] for s in spans)
+
+
+def _decode_reference(start_logits, end_logits, ctx, max_answer_tokens, n_best):
+    """Every allowed (start, end) pair scored one by one: what decode_window must agree with."""
+    allowed = ctx.copy()
+    allowed[0] = True
+
+    def softmax(x):
+        x = np.where(allowed, x, -np.inf)
+        e = np.exp(x - x.max())
+        return e / e.sum()
+
+    ps, pe = softmax(start_logits), softmax(end_logits)
+    cands = [(ps[s] * pe[e], s, e) for s in range(len(ctx)) for e in range(len(ctx))
+             if ctx[s] and ctx[e] and s <= e < s + max_answer_tokens]
+    cands.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return ps[0] * pe[0], cands[:n_best]
+
+
+def test_decode_window_agrees_with_scoring_every_pair():
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        n = int(rng.integers(6, 23))  # <= 20 context tokens: the top-20 starts/ends are all of them
+        ctx = np.zeros(n, dtype=bool)
+        a = int(rng.integers(2, n - 2))
+        ctx[a : n - 1] = True
+        sl, el = rng.normal(0, 3, n), rng.normal(0, 3, n)
+        null, spans = decode_window(sl, el, ctx, max_answer_tokens=4, n_best=6)
+        ref_null, ref = _decode_reference(sl, el, ctx, 4, 6)
+        assert null == pytest.approx(ref_null)
+        assert [(s, e) for _, s, e in spans] == [(s, e) for _, s, e in ref]
+        assert [p for p, _, _ in spans] == pytest.approx([p for p, _, _ in ref])
