@@ -1,5 +1,5 @@
 """Run the span model through ONNX Runtime (measured faster than torch on this CPU; see
-reports/reader.md and scripts/onnx_check.py).
+reports/reader.md, whose latency table times the torch peer in the same run).
 
 The ONNX graph is not shipped: it is exported from the shipped weights at first use and kept in a
 cache folder, keyed by a hash of the weights, the quantisation and the library versions, so a
