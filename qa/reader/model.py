@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -48,8 +50,12 @@ class SpanModel(nn.Module):
         nn.init.zeros_(self.qa_head.bias)
 
     @classmethod
-    def from_encoder(cls, path: str | Path | None = None, seed: int | None = None) -> "SpanModel":
-        """Pretrained encoder from the packaged folder and a freshly initialised head."""
+    def from_encoder(cls, path: str | Path | None = None, seed: int | None = None,
+                     num_layers: int | None = None) -> "SpanModel":
+        """Pretrained encoder from the packaged folder and a freshly initialised head.
+
+        ``num_layers`` builds a shallower encoder (the first N of the package's 6 layers): the
+        distilled fast reader has 3, which halves the reader's compute."""
         from transformers import BertModel
 
         if seed is not None:
@@ -60,9 +66,14 @@ class SpanModel(nn.Module):
         # "UNEXPECTED" with a table and a progress bar on every load. Expected, so keep it quiet.
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
+        extra = {"num_hidden_layers": int(num_layers)} if num_layers else {}
         enc = BertModel.from_pretrained(str(path or encoder_path()), add_pooling_layer=False,
-                                        local_files_only=True)
+                                        local_files_only=True, **extra)
         return cls(enc)
+
+    @property
+    def num_layers(self) -> int:
+        return int(self.encoder.config.num_hidden_layers)
 
     def forward(self, input_ids, attention_mask, token_type_ids):
         hidden = self.encoder(
@@ -107,6 +118,24 @@ def collate(windows, pad_id: int = 0) -> dict[str, torch.Tensor]:
     }
 
 
+_LAYER_KEY = re.compile(r"^(encoder\.encoder\.layer\.)(\d+)(\..*)$")
+
+
+def keep_layers(state: dict, layers: Sequence[int]) -> dict:
+    """A trained state dict cut down to the encoder ``layers`` (in that order, renumbered 0..),
+    e.g. ``[0, 1, 2]`` of a 6-layer reader to start a 3-layer student from it; every other tensor
+    (head, embeddings) is kept as is."""
+    where = {int(src): i for i, src in enumerate(layers)}
+    out = {}
+    for k, v in state.items():
+        m = _LAYER_KEY.match(k)
+        if m is None:
+            out[k] = v
+        elif int(m.group(2)) in where:
+            out[f"{m.group(1)}{where[int(m.group(2))]}{m.group(3)}"] = v
+    return out
+
+
 def embeddings_sha256(model: SpanModel) -> str:
     """Hash of the embedding tensors (names + fp32 bytes), to check the package's embeddings are
     the ones the shipped weights were trained on."""
@@ -134,6 +163,7 @@ def save_shipped(model: SpanModel, out_dir: str | Path, meta: dict) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(meta)
     meta["embeddings_sha256"] = embeddings_sha256(model)
+    meta["num_layers"] = model.num_layers
     meta["weights_file"] = WEIGHTS_FILE
     meta["weights_dtype"] = "float16"
     tmp = out / (WEIGHTS_FILE + ".tmp")
@@ -158,7 +188,7 @@ def load_shipped(weights_dir: str | Path | None = None, check_hash: bool = True)
 
     d = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
     meta = read_meta(d)
-    model = SpanModel.from_encoder()
+    model = SpanModel.from_encoder(num_layers=meta.get("num_layers"))
     if check_hash and meta.get("embeddings_sha256"):
         got = embeddings_sha256(model)
         if got != meta["embeddings_sha256"]:

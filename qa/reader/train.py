@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from qa.metrics import exact_match, max_over_golds, token_f1
-from qa.reader.model import EMBEDDING_PREFIX, SpanModel, collate, load_tokenizer
+from qa.reader.model import EMBEDDING_PREFIX, SpanModel, collate, keep_layers, load_tokenizer
 from qa.reader.span import decode_window, trim_span
 from qa.reader.squad_data import (
     SquadRecord,
@@ -57,6 +57,38 @@ def span_loss(start_logits, end_logits, batch) -> torch.Tensor:
     e = end_logits.masked_fill(~allowed, MASK_VALUE)
     ce = torch.nn.functional.cross_entropy
     return (ce(s, batch["start_positions"]) + ce(e, batch["end_positions"])) / 2
+
+
+def distill_loss(start_logits, end_logits, teacher_start, teacher_end, batch, temperature: float) -> torch.Tensor:
+    """KL(teacher || student) of the start and end distributions over CLS + context positions,
+    softened by ``temperature`` and scaled by its square (so its gradients keep their size)."""
+    allowed = batch["allowed"]
+    t = float(temperature)
+
+    def kl(student, teacher):
+        log_p = torch.log_softmax(student.masked_fill(~allowed, MASK_VALUE) / t, dim=-1)
+        q = torch.softmax(teacher.masked_fill(~allowed, MASK_VALUE) / t, dim=-1)
+        return torch.nn.functional.kl_div(log_p, q, reduction="batchmean")
+
+    return (kl(start_logits, teacher_start) + kl(end_logits, teacher_end)) / 2 * t * t
+
+
+def load_teacher(path: str | Path) -> SpanModel:
+    """The model whose start/end distributions a student is distilled from (eval mode, no grads):
+    a training checkpoint (``.pt``) or a shipped weights folder."""
+    from qa.reader.model import load_shipped
+
+    p = Path(path)
+    if p.is_dir():
+        model = load_shipped(p)[0]
+    else:
+        ck = torch.load(p, weights_only=False, map_location="cpu")
+        model = SpanModel.from_encoder(num_layers=ck.get("config", {}).get("num_layers"))
+        model.load_trained_state(ck["model"], f"teacher {p}")
+    model.eval()
+    for q in model.parameters():
+        q.requires_grad_(False)
+    return model
 
 
 def batch_order(n: int, batch_size: int, seed: int, epoch: int, lengths: list[int]) -> list[list[int]]:
@@ -263,7 +295,8 @@ def train(args) -> int:
     tune = sample_records(tune_all, cfg["eval_sample"], seed)
     log(f"tuning sample {len(tune)} of {len(tune_all)} ({sum(r.is_impossible for r in tune)} unanswerable)")
 
-    model = SpanModel.from_encoder(seed=seed)
+    num_layers = cfg.get("num_layers")
+    model = SpanModel.from_encoder(seed=seed, num_layers=num_layers)
     init_from = cfg.get("init_from")
     if init_from and not (args.resume and (out / "last.pt").exists()):
         # A second stage starts from an earlier run's weights with a fresh optimizer and schedule.
@@ -271,14 +304,26 @@ def train(args) -> int:
         if not init_path.exists():
             log(f"init_from {init_path} not found: run the earlier stage first (see the Makefile)")
             return 2
+        state = torch.load(init_path, weights_only=False)["model"]
+        if num_layers:  # a shallower student starts from some of the earlier model's layers
+            state = keep_layers(state, cfg.get("init_layers", list(range(int(num_layers)))))
         try:
-            model.load_trained_state(torch.load(init_path, weights_only=False)["model"], f"init_from {init_path}")
+            model.load_trained_state(state, f"init_from {init_path}")
         except RuntimeError as exc:
             log(str(exc))
             return 2
         log(f"initialised from {init_path}")
     if cfg.get("freeze_embeddings", True):
         model.freeze_embeddings()
+    teacher = None
+    if cfg.get("distill_from"):
+        if not Path(cfg["distill_from"]).exists():
+            log(f"distill_from {cfg['distill_from']} not found: train the teacher first (see the Makefile)")
+            return 2
+        teacher = load_teacher(cfg["distill_from"])
+        log(f"distilling from {cfg['distill_from']} ({teacher.num_layers} layers) into {model.num_layers} layers")
+    alpha = float(cfg.get("distill_alpha", 0.5))
+    temperature = float(cfg.get("distill_temperature", 2.0))
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     no_decay = ("bias", "LayerNorm.weight")
     opt = torch.optim.AdamW(
@@ -359,6 +404,10 @@ def train(args) -> int:
             batch = collate([windows[i] for i in batches[bi]])
             sl, el = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
             loss = span_loss(sl, el, batch)
+            if teacher is not None:
+                with torch.no_grad():
+                    tsl, tel = teacher(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+                loss = (1 - alpha) * loss + alpha * distill_loss(sl, el, tsl, tel, batch, temperature)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for _, p in params], 1.0)
             opt.step()
