@@ -4,8 +4,12 @@
 Held-out SQuAD v1.1 (6 articles, gold paragraph given): EM/F1 of
   (a) the trained reader (fp32), (b) the same weights with dynamic int8 Linear layers,
   (c) an untrained head on the same encoder, (d) the heuristic baseline (qa.reader.heuristic),
+  (e) fast mode: best sentences only, and the distilled 3-layer fast reader (qa/reader/weights_fast),
 plus SQuADShifts amazon (evaluation only, a seeded sample), the tuning-split calibration stored
-with the weights, and reader latency (one question over 5 passages of ~100 words).
+with the weights, reader latency (one question over 5 passages of ~100 words), and a five-passage
+check: each held-out question read over its gold paragraph and the 4 paragraphs of the same
+article that share the most words with it (as retrieval would hand them over), where focus
+windows are judged in the setting the latency is measured for.
 
     python scripts/eval_reader.py [--limit N] [--amazon-limit N] [--skip-int8] [--skip-untrained]
 """
@@ -27,6 +31,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from qa.fsutil import atomic_write_text  # noqa: E402
 from qa.metrics import squad_scores  # noqa: E402
 from qa.reader.squad_data import (  # noqa: E402
     TRAINED_SHIFTS,
@@ -83,6 +88,52 @@ def eval_reader(reader, records, label: str) -> dict:
     return sc
 
 
+def five_passage_cases(records, n: int | None, seed: int) -> list[tuple]:
+    """(record, 5 passages): the gold paragraph and the 4 other paragraphs of its article sharing
+    the most words with the question, in a seeded random order."""
+    import random
+    import re
+
+    words = re.compile(r"\w+")
+
+    def bag(text):
+        return {w.lower() for w in words.findall(text)}
+
+    by_title: dict[str, list[str]] = {}
+    for r in records:
+        if r.context not in by_title.setdefault(r.title, []):
+            by_title[r.title].append(r.context)
+    rng = random.Random(seed)
+    cases = []
+    for r in sample_records(records, n, seed):
+        q = bag(r.question)
+        others = sorted((c for c in by_title[r.title] if c != r.context), key=lambda c: -len(q & bag(c)))[:4]
+        texts = others + [r.context]
+        rng.shuffle(texts)
+        cases.append((r, [Passage(doc_id=f"{r.title}#{i}", doc_start=0, text=t) for i, t in enumerate(texts)]))
+    return cases
+
+
+def eval_five_passages(reader, cases, label: str) -> dict:
+    """Top-1 answer over 5 passages: EM/F1 and how often it comes from the gold paragraph."""
+    preds, from_gold = [], 0
+    t0 = time.time()
+    for r, ps in cases:
+        out = reader.read(r.question, ps, top_k=1)
+        if out.spans:
+            s = out.spans[0]
+            preds.append(ps[s.passage_index].text[s.start:s.end])
+            from_gold += ps[s.passage_index].text == r.context
+        else:
+            preds.append("")
+    sc = squad_scores(preds, [r.answer_texts for r, _ in cases])
+    sc["from_gold_paragraph"] = from_gold / max(1, len(cases))
+    sc["seconds"] = round(time.time() - t0, 1)
+    print(f"  5 passages, {label}: EM {sc['exact_match']:.2f} F1 {sc['f1']:.2f} "
+          f"gold paragraph {100 * sc['from_gold_paragraph']:.0f}% ({sc['seconds']}s)", flush=True)
+    return sc
+
+
 def latency_passages(records, n: int = 5, words: int = 100) -> tuple[str, list[Passage]]:
     """A question and 5 passages of ~``words`` words cut from different held-out paragraphs."""
     seen, ps = set(), []
@@ -120,6 +171,12 @@ def main(argv=None) -> int:
     p.add_argument("--skip-untrained", action="store_true")
     p.add_argument("--focus-chars", type=int, default=320,
                    help="fast mode: read each passage's best sentences up to N characters (0 = skip)")
+    p.add_argument("--fast-weights", default=None,
+                   help="distilled fast reader's weights (default qa/reader/weights_fast when installed)")
+    p.add_argument("--fast-focus-chars", type=int, default=None,
+                   help="focus budget of the distilled fast reader (default: span-fast's, FAST_FOCUS_CHARS)")
+    p.add_argument("--five-passage-limit", type=int, default=500,
+                   help="held-out questions for the five-passage check (seeded sample; 0 = skip)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default=str(REPO / "reports" / "reader"), help="report path without extension")
     p.add_argument("--seed", type=int, default=0)
@@ -190,6 +247,42 @@ def main(argv=None) -> int:
                 res["latency"]["torch_focus_int8"] = latency(peer, q, ps)
                 print(f"  latency torch focus int8: {res['latency']['torch_focus_int8']}", flush=True)
 
+    from qa.reader import FAST_FOCUS_CHARS, FAST_WEIGHTS_DIR
+
+    fast_dir = Path(args.fast_weights) if args.fast_weights else FAST_WEIGHTS_DIR
+    fast = None
+    if (fast_dir / "reader.json").exists():
+        # The shipped span-fast: the 3-layer student, int8, focus windows; its fp32 full-passage
+        # reading for reference (what distillation alone costs).
+        fmeta = read_meta(fast_dir)
+        fc = args.fast_focus_chars or FAST_FOCUS_CHARS
+        res["fast_reader"] = {"dir": str(fast_dir), "num_layers": fmeta.get("num_layers"), "focus_chars": fc,
+                              "bytes_on_disk": sum(f.stat().st_size for f in fast_dir.glob("*") if f.is_file()),
+                              "train_minutes": fmeta.get("training", {}).get("train_minutes"),
+                              "examples_seen": fmeta.get("training", {}).get("examples_seen"),
+                              "min_score": fmeta.get("min_score")}
+        full3 = SpanReader(weights_dir=fast_dir).warm_up()
+        res["held_out"]["distilled_fp32"] = eval_reader(full3, held, "distilled fp32")
+        del full3
+        for key, quant in (("distilled_focus_fp32", False), ("distilled_focus_int8", True)):
+            fr = SpanReader(weights_dir=fast_dir, quantize=quant, focus_chars=fc).warm_up()
+            res["held_out"][key] = eval_reader(fr, held, key.replace("_", " "))
+            res["latency"][key] = latency(fr, q, ps)
+            print(f"  latency {key}: {res['latency'][key]}", flush=True)
+            if quant:
+                fast = fr
+
+    if args.five_passage_limit:
+        cases = five_passage_cases(held_out_records(), args.five_passage_limit, args.seed)
+        five = res["five_passages"] = {"questions": len(cases)}
+        five["trained_fp32"] = eval_five_passages(fp32, cases, "trained fp32")
+        if args.focus_chars and not args.skip_int8:
+            six_fast = SpanReader(weights_dir=args.weights, quantize=True, focus_chars=args.focus_chars).warm_up()
+            five["focus_int8"] = eval_five_passages(six_fast, cases, "focus int8")
+            del six_fast
+        if fast is not None:
+            five["distilled_focus_int8"] = eval_five_passages(fast, cases, "distilled focus int8")
+
     if not args.skip_untrained:
         untrained = SpanReader(weights_dir=args.weights)
         untrained._set_model(SpanModel.from_encoder(seed=0).eval(), load_tokenizer())
@@ -217,8 +310,8 @@ def main(argv=None) -> int:
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(res, indent=2) + "\n")
-    out.with_suffix(".md").write_text(render_md(res))
+    atomic_write_text(out.with_suffix(".json"), json.dumps(res, indent=2) + "\n")
+    atomic_write_text(out.with_suffix(".md"), render_md(res))
     print(f"wrote {out.with_suffix('.md')} and {out.with_suffix('.json')}")
     if args.write_meta:
         from qa.reader.model import META_FILE, WEIGHTS_DIR
@@ -227,10 +320,17 @@ def main(argv=None) -> int:
         m = json.loads(mp.read_text())
         m["heldout"] = {"date": res["date"], "squad_v1.1_heldout": res["held_out"], "amazon": res.get("amazon"),
                         "latency": res.get("latency")}
-        tmp = mp.with_name(mp.name + ".tmp")
-        tmp.write_text(json.dumps(m, indent=2) + "\n")
-        os.replace(tmp, mp)
+        atomic_write_text(mp, json.dumps(m, indent=2) + "\n")
         print(f"stored results in {mp}")
+        if fast is not None:
+            fp = fast_dir / META_FILE
+            m = json.loads(fp.read_text())
+            keys = ("distilled_fp32", "distilled_focus_fp32", "distilled_focus_int8")
+            m["heldout"] = {"date": res["date"], "squad_v1.1_heldout": {k: res["held_out"][k] for k in keys},
+                            "latency": {k: res["latency"][k] for k in keys[1:]},
+                            "five_passages": (res.get("five_passages") or {}).get("distilled_focus_int8")}
+            atomic_write_text(fp, json.dumps(m, indent=2) + "\n")
+            print(f"stored results in {fp}")
     return 0
 
 
@@ -265,8 +365,30 @@ def render_md(r: dict) -> str:
     fc = r.get("latency", {}).get("focus_chars")
     s += _row(f"fast: best sentences (<= {fc} chars per passage), fp32", h.get("focus_fp32"))
     s += _row(f"fast: best sentences (<= {fc} chars per passage), int8", h.get("focus_int8"))
+    fr = r.get("fast_reader")
+    if fr:
+        n3 = fr.get("num_layers")
+        s += _row(f"distilled, {n3} layers, fp32", h.get("distilled_fp32"))
+        s += _row(f"distilled, {n3} layers, best sentences (<= {fr['focus_chars']} chars), fp32",
+                  h.get("distilled_focus_fp32"))
+        s += _row(f"**span-fast** = distilled, {n3} layers, best sentences (<= {fr['focus_chars']} chars), int8",
+                  h.get("distilled_focus_int8"))
     s += _row("untrained head, same encoder", h.get("untrained_head"))
     s += _row("heuristic baseline (qa.reader.heuristic)", h.get("heuristic"))
+    if fr:
+        s += (f"\nThe distilled fast reader (`{fr['dir']}`): {n3} layers, {fr['bytes_on_disk'] / 1e6:.1f} MB on disk, "
+              f"{fr['train_minutes']} min of distillation ({fr['examples_seen']} windows) from the 6-layer reader; "
+              f"its own min_score {fr['min_score']:.4f}.\n")
+    five = r.get("five_passages")
+    if five:
+        s += (f"\n## Five passages ({five['questions']} held-out questions; gold paragraph + the 4 paragraphs of its "
+              "article sharing the most words with the question, shuffled)\n\n"
+              "| reader | EM | F1 | top answer from the gold paragraph |\n| --- | ---: | ---: | ---: |\n")
+        for k, label in (("trained_fp32", "trained, fp32"), ("focus_int8", "6 layers, best sentences, int8"),
+                         ("distilled_focus_int8", "span-fast (distilled, best sentences, int8)")):
+            if k in five:
+                v = five[k]
+                s += f"| {label} | {v['exact_match']:.1f} | {v['f1']:.1f} | {100 * v['from_gold_paragraph']:.0f}% |\n"
     c = r.get("tuning_calibration") or {}
     if c:
         s += "\n## Tuning split: abstention threshold\n\n"
@@ -285,7 +407,8 @@ def render_md(r: dict) -> str:
     lt = r.get("latency", {})
     if lt:
         s += f"\n## Latency ({lt['setup']})\n\n| variant | p50 ms | p95 ms |\n| --- | ---: | ---: |\n"
-        for k in ("fp32", "torch_fp32", "int8", "focus_fp32", "focus_int8", "torch_focus_int8"):
+        for k in ("fp32", "torch_fp32", "int8", "focus_fp32", "focus_int8", "torch_focus_int8",
+                  "distilled_focus_fp32", "distilled_focus_int8"):
             if k in lt:
                 s += f"| {k} | {lt[k]['p50_ms']:.1f} | {lt[k]['p95_ms']:.1f} |\n"
     return s

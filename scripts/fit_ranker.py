@@ -14,7 +14,7 @@ cross-validated by title (fit on 3/4 of the titles, scored on the rest).
 
 Held-out articles, amazon and the seed articles are never used here.
 
-    python scripts/fit_ranker.py [--questions 2000] [--work-dir DIR] [--dry-run]
+    python scripts/fit_ranker.py [--reader span|span-fast] [--questions 2000] [--work-dir DIR] [--dry-run]
 """
 from __future__ import annotations
 
@@ -140,14 +140,18 @@ def cross_validate(rows, l2: float, share: float, folds: int = 4) -> dict:
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", default=None, help="reader weights folder (default: qa/reader/weights)")
+    ap.add_argument("--reader", choices=("span", "span-fast"), default="span",
+                    help="which shipped reader to fit the ranker for (default: %(default)s)")
+    ap.add_argument("--weights", default=None,
+                    help="reader weights folder (default: the reader's own, qa/reader/weights or weights_fast)")
     ap.add_argument("--questions", type=int, default=2000, help="tuning questions, seeded sample (default: %(default)s)")
     ap.add_argument("--unanswerable-share", type=float, default=0.2,
                     help="share of unanswerable questions assumed when choosing the threshold (default: %(default)s)")
     ap.add_argument("--l2", type=float, default=1e-3, help="L2 penalty per example (default: %(default)s)")
     ap.add_argument("--work-dir", default=None, help="keep the SQuAD-dev corpus and index here (reused if present)")
     ap.add_argument("--data-dir", default=None, help="shared datasets (default: ../shared/data)")
-    ap.add_argument("--out", default=str(REPO / "reports" / "ranker"), help="report path without extension")
+    ap.add_argument("--out", default=None,
+                    help="report path without extension (default: reports/ranker, reports/ranker_fast for span-fast)")
     ap.add_argument("--dry-run", action="store_true", help="report only; do not write reader.json")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     ap.add_argument("--seed", type=int, default=0)
@@ -165,14 +169,15 @@ def main(argv=None) -> int:
     from qa import Pipeline
     from qa.fsutil import atomic_write_text
     from qa.reader import squad_data as SD
-    from qa.reader.model import META_FILE, WEIGHTS_DIR
-    from qa.reader.span import SpanReader
+    from qa.reader import make_reader
+    from qa.reader.model import META_FILE
 
     data_dir = Path(args.data_dir) if args.data_dir else SD.default_data_dir()
     if not (data_dir / SD.SQUAD_V11_DEV).exists():
         print(f"error: SQuAD v1.1 dev not found under {data_dir} (pass --data-dir)", file=sys.stderr)
         return 2
-    weights = Path(args.weights) if args.weights else WEIGHTS_DIR
+    reader = make_reader(args.reader, weights_dir=args.weights)
+    weights = reader.weights_dir
     progress = not args.quiet
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="qa-ranker-") as tmp:
@@ -183,7 +188,6 @@ def main(argv=None) -> int:
         kept = [r for r in squad if r.title not in SD.HELD_OUT_TITLES]
         if not corpus.is_dir():
             write_corpus(kept, ids, corpus, progress)
-        reader = SpanReader(weights_dir=weights)
         reader.ranker = None  # collect the reader's own scores, whatever reader.json holds now
         p = Pipeline(corpus_dir=corpus, index_dir=index_dir, reader=reader)
         p.warm_up(progress=progress)
@@ -199,7 +203,7 @@ def main(argv=None) -> int:
     reader_threshold = choose_threshold(rows, tops_reader, args.unanswerable_share)
     res = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "weights": str(weights), "questions": len(rows),
+        "reader": args.reader, "weights": str(weights), "questions": len(rows),
         "unanswerable": sum(not r["answerable"] for r in rows),
         "titles": len({r["title"] for r in rows}), "candidates": sum(len(r["cands"]) for r in rows),
         "corpus_paragraphs": len({(r.title, r.context) for r in kept}),
@@ -211,7 +215,7 @@ def main(argv=None) -> int:
         "cross_validated_by_title": cross_validate(rows, args.l2, args.unanswerable_share),
         "minutes": round((time.perf_counter() - started) / 60, 1),
     }
-    out = Path(args.out)
+    out = Path(args.out or REPO / "reports" / ("ranker" if args.reader == "span" else "ranker_fast"))
     atomic_write_text(out.with_suffix(".json"), json.dumps(res, indent=2) + "\n")
     atomic_write_text(out.with_suffix(".md"), render(res))
     print(render(res))
@@ -229,7 +233,7 @@ def main(argv=None) -> int:
 def render(r: dict) -> str:
     cv = r["cross_validated_by_title"]
     rk = r["ranker"]
-    s = "# Answer ranker (reader score + retrieval evidence)\n\n"
+    s = f"# Answer ranker for the {r.get('reader', 'span')} reader (reader score + retrieval evidence)\n\n"
     s += (f"Date: {r['date']}. Fitted by `scripts/fit_ranker.py` on {r['questions']:,} tuning questions "
           f"({r['unanswerable']:,} unanswerable, {r['titles']} titles) asked against {r['corpus_paragraphs']:,} SQuAD "
           f"v1.1 dev paragraphs (all but the held-out articles'); {r['candidates']:,} candidate answers; a candidate is right when its token F1 with a gold "
