@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: help install index run test test-fast browser-deps eval bench train-reader-stage1 train-reader train-reader-fast fit-ranker clean
+.PHONY: help install index run test test-fast browser-deps eval bench train-reader-stage1 train-reader train-reader-tiny fit-ranker clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -63,12 +63,12 @@ train-reader: train-reader-stage1  ## the shipped reader: stage 1, then stage 2 
 	$(PY) scripts/fit_ranker.py
 	$(PY) scripts/eval_reader.py --write-meta
 
-train-reader-fast: install  ## span-fast: distil the 6-layer reader (runs/reader2, from make train-reader) into 3 layers (~80 min; resumable); export, fit its ranker, evaluate
-	mkdir -p runs/reader_fast
-	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.reader.train --config configs/reader_fast.json \
-		--out runs/reader_fast --resume 2>&1 | tee -a runs/reader_fast/train.log
-	$(PY) -m qa.reader.train export --ckpt runs/reader_fast/last.pt --out qa/reader/weights_fast
-	$(PY) scripts/fit_ranker.py --reader span-fast
+train-reader-tiny: install  ## span-tiny: distil the 6-layer reader (runs/reader2, from make train-reader) into 3 layers (~80 min; resumable); export, fit its ranker, evaluate
+	mkdir -p runs/reader_tiny
+	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.reader.train --config configs/reader_tiny.json \
+		--out runs/reader_tiny --resume 2>&1 | tee -a runs/reader_tiny/train.log
+	$(PY) -m qa.reader.train export --ckpt runs/reader_tiny/last.pt --out qa/reader/weights_tiny
+	$(PY) scripts/fit_ranker.py --reader span-tiny
 	$(PY) scripts/eval_reader.py --write-meta
 
 fit-ranker: install  ## fit the answer ranker (reader score + retrieval ranks) on the tuning split into qa/reader/weights (~10 min)

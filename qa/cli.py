@@ -31,9 +31,9 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--index-dir", default=DEFAULT_INDEX, metavar="DIR",
                        help="where the index is kept (default: %(default)s)")
     group.add_argument("--reader", choices=list(READERS), default=None,
-                       help="answer reader: the trained span reader (default when shipped), span-fast (a 3-layer "
-                            "reader distilled from it, int8, reading only the best sentences: faster, less "
-                            "accurate) or the baseline")
+                       help="answer reader: the trained span reader (default when shipped), span-fast (same "
+                            "weights, int8, reads only the best sentences: faster, less accurate), span-tiny "
+                            "(a 3-layer reader distilled from it: fastest, least accurate) or the baseline")
     group.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], default="hybrid",
                        help="retrieval mode (default: %(default)s)")
     group.add_argument("--min-score", type=float, default=None, metavar="S",

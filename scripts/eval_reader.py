@@ -4,7 +4,7 @@
 Held-out SQuAD v1.1 (6 articles, gold paragraph given): EM/F1 of
   (a) the trained reader (fp32), (b) the same weights with dynamic int8 Linear layers,
   (c) an untrained head on the same encoder, (d) the heuristic baseline (qa.reader.heuristic),
-  (e) fast mode: best sentences only, and the distilled 3-layer fast reader (qa/reader/weights_fast),
+  (e) fast mode: best sentences only, and span-tiny, the distilled 3-layer reader (qa/reader/weights_tiny),
 plus SQuADShifts amazon (evaluation only, a seeded sample), the tuning-split calibration stored
 with the weights, reader latency (one question over 5 passages of ~100 words), and a five-passage
 check: each held-out question read over its gold paragraph and the 4 paragraphs of the same
@@ -171,10 +171,10 @@ def main(argv=None) -> int:
     p.add_argument("--skip-untrained", action="store_true")
     p.add_argument("--focus-chars", type=int, default=320,
                    help="fast mode: read each passage's best sentences up to N characters (0 = skip)")
-    p.add_argument("--fast-weights", default=None,
-                   help="distilled fast reader's weights (default qa/reader/weights_fast when installed)")
-    p.add_argument("--fast-focus-chars", type=int, default=None,
-                   help="focus budget of the distilled fast reader (default: span-fast's, FAST_FOCUS_CHARS)")
+    p.add_argument("--tiny-weights", default=None,
+                   help="span-tiny's distilled weights (default qa/reader/weights_tiny; skipped when absent)")
+    p.add_argument("--tiny-focus-chars", type=int, default=None,
+                   help="span-tiny's focus budget (default: TINY_FOCUS_CHARS)")
     p.add_argument("--five-passage-limit", type=int, default=500,
                    help="held-out questions for the five-passage check (seeded sample; 0 = skip)")
     p.add_argument("--threads", type=int, default=2)
@@ -247,16 +247,18 @@ def main(argv=None) -> int:
                 res["latency"]["torch_focus_int8"] = latency(peer, q, ps)
                 print(f"  latency torch focus int8: {res['latency']['torch_focus_int8']}", flush=True)
 
-    from qa.reader import FAST_FOCUS_CHARS, FAST_WEIGHTS_DIR
+    from qa.reader import TINY_FOCUS_CHARS, TINY_WEIGHTS_DIR
 
-    fast_dir = Path(args.fast_weights) if args.fast_weights else FAST_WEIGHTS_DIR
+    fast_dir = Path(args.tiny_weights) if args.tiny_weights else TINY_WEIGHTS_DIR
     fast = None
     if (fast_dir / "reader.json").exists():
-        # The shipped span-fast: the 3-layer student, int8, focus windows; its fp32 full-passage
+        # The shipped span-tiny: the 3-layer student, int8, focus windows; its fp32 full-passage
         # reading for reference (what distillation alone costs).
         fmeta = read_meta(fast_dir)
-        fc = args.fast_focus_chars or FAST_FOCUS_CHARS
-        res["fast_reader"] = {"dir": str(fast_dir), "num_layers": fmeta.get("num_layers"), "focus_chars": fc,
+        fc = args.tiny_focus_chars or TINY_FOCUS_CHARS
+        shown = fast_dir.resolve()
+        shown = shown.relative_to(REPO) if shown.is_relative_to(REPO) else shown
+        res["fast_reader"] = {"dir": str(shown), "num_layers": fmeta.get("num_layers"), "focus_chars": fc,
                               "bytes_on_disk": sum(f.stat().st_size for f in fast_dir.glob("*") if f.is_file()),
                               "train_minutes": fmeta.get("training", {}).get("train_minutes"),
                               "examples_seen": fmeta.get("training", {}).get("examples_seen"),
@@ -364,19 +366,19 @@ def render_md(r: dict) -> str:
     s += _row("trained, dynamic int8", h.get("trained_int8"))
     fc = r.get("latency", {}).get("focus_chars")
     s += _row(f"fast: best sentences (<= {fc} chars per passage), fp32", h.get("focus_fp32"))
-    s += _row(f"fast: best sentences (<= {fc} chars per passage), int8", h.get("focus_int8"))
+    s += _row(f"**span-fast** = fast: best sentences (<= {fc} chars per passage), int8", h.get("focus_int8"))
     fr = r.get("fast_reader")
     if fr:
         n3 = fr.get("num_layers")
         s += _row(f"distilled, {n3} layers, fp32", h.get("distilled_fp32"))
         s += _row(f"distilled, {n3} layers, best sentences (<= {fr['focus_chars']} chars), fp32",
                   h.get("distilled_focus_fp32"))
-        s += _row(f"**span-fast** = distilled, {n3} layers, best sentences (<= {fr['focus_chars']} chars), int8",
+        s += _row(f"**span-tiny** = distilled, {n3} layers, best sentences (<= {fr['focus_chars']} chars), int8",
                   h.get("distilled_focus_int8"))
     s += _row("untrained head, same encoder", h.get("untrained_head"))
     s += _row("heuristic baseline (qa.reader.heuristic)", h.get("heuristic"))
     if fr:
-        s += (f"\nThe distilled fast reader (`{fr['dir']}`): {n3} layers, {fr['bytes_on_disk'] / 1e6:.1f} MB on disk, "
+        s += (f"\nspan-tiny, the distilled reader (`{fr['dir']}`): {n3} layers, {fr['bytes_on_disk'] / 1e6:.1f} MB on disk, "
               f"{fr['train_minutes']} min of distillation ({fr['examples_seen']} windows) from the 6-layer reader; "
               f"its own min_score {fr['min_score']:.4f}.\n")
     five = r.get("five_passages")
@@ -384,8 +386,9 @@ def render_md(r: dict) -> str:
         s += (f"\n## Five passages ({five['questions']} held-out questions; gold paragraph + the 4 paragraphs of its "
               "article sharing the most words with the question, shuffled)\n\n"
               "| reader | EM | F1 | top answer from the gold paragraph |\n| --- | ---: | ---: | ---: |\n")
-        for k, label in (("trained_fp32", "trained, fp32"), ("focus_int8", "6 layers, best sentences, int8"),
-                         ("distilled_focus_int8", "span-fast (distilled, best sentences, int8)")):
+        for k, label in (("trained_fp32", "span: trained, fp32"),
+                         ("focus_int8", "span-fast: 6 layers, best sentences, int8"),
+                         ("distilled_focus_int8", "span-tiny: distilled, best sentences, int8")):
             if k in five:
                 v = five[k]
                 s += f"| {label} | {v['exact_match']:.1f} | {v['f1']:.1f} | {100 * v['from_gold_paragraph']:.0f}% |\n"

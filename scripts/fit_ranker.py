@@ -14,7 +14,7 @@ cross-validated by title (fit on 3/4 of the titles, scored on the rest).
 
 Held-out articles, amazon and the seed articles are never used here.
 
-    python scripts/fit_ranker.py [--reader span|span-fast] [--questions 2000] [--work-dir DIR] [--dry-run]
+    python scripts/fit_ranker.py [--reader span|span-fast|span-tiny] [--questions 2000] [--work-dir DIR] [--dry-run]
 """
 from __future__ import annotations
 
@@ -140,10 +140,10 @@ def cross_validate(rows, l2: float, share: float, folds: int = 4) -> dict:
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--reader", choices=("span", "span-fast"), default="span",
+    ap.add_argument("--reader", choices=("span", "span-fast", "span-tiny"), default="span",
                     help="which shipped reader to fit the ranker for (default: %(default)s)")
     ap.add_argument("--weights", default=None,
-                    help="reader weights folder (default: the reader's own, qa/reader/weights or weights_fast)")
+                    help="reader weights folder (default: the reader's own: qa/reader/weights, weights_tiny for span-tiny)")
     ap.add_argument("--questions", type=int, default=2000, help="tuning questions, seeded sample (default: %(default)s)")
     ap.add_argument("--unanswerable-share", type=float, default=0.2,
                     help="share of unanswerable questions assumed when choosing the threshold (default: %(default)s)")
@@ -151,7 +151,7 @@ def parse_args(argv=None):
     ap.add_argument("--work-dir", default=None, help="keep the SQuAD-dev corpus and index here (reused if present)")
     ap.add_argument("--data-dir", default=None, help="shared datasets (default: ../shared/data)")
     ap.add_argument("--out", default=None,
-                    help="report path without extension (default: reports/ranker, reports/ranker_fast for span-fast)")
+                    help="report path without extension (default: reports/ranker, reports/ranker_<reader> for the others)")
     ap.add_argument("--dry-run", action="store_true", help="report only; do not write reader.json")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     ap.add_argument("--seed", type=int, default=0)
@@ -215,7 +215,7 @@ def main(argv=None) -> int:
         "cross_validated_by_title": cross_validate(rows, args.l2, args.unanswerable_share),
         "minutes": round((time.perf_counter() - started) / 60, 1),
     }
-    out = Path(args.out or REPO / "reports" / ("ranker" if args.reader == "span" else "ranker_fast"))
+    out = Path(args.out or REPO / "reports" / ("ranker" if args.reader == "span" else "ranker_" + args.reader.split("-")[1]))
     atomic_write_text(out.with_suffix(".json"), json.dumps(res, indent=2) + "\n")
     atomic_write_text(out.with_suffix(".md"), render(res))
     print(render(res))

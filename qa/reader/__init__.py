@@ -11,22 +11,17 @@ from collections.abc import Sequence
 
 from ..types import Passage, ReaderOutput
 
-READERS = ("span", "span-fast", "heuristic")
+READERS = ("span", "span-fast", "span-tiny", "heuristic")
 
-# span-fast: a 3-layer reader distilled from the 6-layer one (configs/reader_fast.json, shipped in
-# weights_fast/), with dynamic int8 Linear layers, reading only each passage's best-matching
-# sentences up to this many characters (qa/reader/focus.py). Measured trade-off in
+# span-fast: the same weights with dynamic int8 Linear layers, reading only each passage's
+# best-matching sentences up to this many characters (qa/reader/focus.py). Measured trade-off in
 # reports/reader.md: faster, less accurate; the default stays "span".
 FAST_FOCUS_CHARS = 320
-FAST_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights_fast"
-
-
-def fast_weights_dir() -> Path:
-    """The distilled fast reader's weights; the full reader's when they are not installed (then
-    span-fast is the 6-layer reader in int8 with focus windows, as before the distillation)."""
-    from qa.reader.model import META_FILE, WEIGHTS_DIR
-
-    return FAST_WEIGHTS_DIR if (FAST_WEIGHTS_DIR / META_FILE).exists() else WEIGHTS_DIR
+# span-tiny: a 3-layer reader distilled from the 6-layer one (configs/reader_tiny.json, shipped in
+# weights_tiny/), int8, reading each passage's best sentences up to TINY_FOCUS_CHARS: the fastest
+# and least accurate of the three (reports/reader.md).
+TINY_FOCUS_CHARS = 160
+TINY_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights_tiny"
 
 
 class Reader(Protocol):
@@ -51,9 +46,19 @@ def make_reader(name: str = "span", weights_dir: str | Path | None = None) -> Re
     if name == "span-fast":
         from .span import SpanReader
 
-        reader = SpanReader(weights_dir=weights_dir or fast_weights_dir(), quantize=True,
-                            focus_chars=FAST_FOCUS_CHARS)
+        reader = SpanReader(weights_dir=weights_dir, quantize=True, focus_chars=FAST_FOCUS_CHARS)
         reader.name = "span-fast"
+        return reader
+    if name == "span-tiny":
+        from .model import META_FILE
+        from .span import SpanReader
+
+        wd = Path(weights_dir) if weights_dir else TINY_WEIGHTS_DIR
+        if not (wd / META_FILE).exists():
+            raise ValueError(f"the span-tiny weights are missing from {wd}: reinstall the package, or "
+                             "rebuild them with 'make train-reader-tiny'")
+        reader = SpanReader(weights_dir=wd, quantize=True, focus_chars=TINY_FOCUS_CHARS)
+        reader.name = "span-tiny"
         return reader
     raise ValueError(f"unknown reader {name!r}; choose one of {', '.join(READERS)}")
 

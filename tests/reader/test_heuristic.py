@@ -50,12 +50,25 @@ def test_dedupe_merges_the_same_place_seen_through_two_chunks():
 
 
 def test_make_reader_rejects_unknown_names():
-    with pytest.raises(ValueError, match="span, span-fast, heuristic"):
+    with pytest.raises(ValueError, match="span, span-fast, span-tiny, heuristic"):
         make_reader("magic")
 
 
 def test_make_reader_span_fast_is_the_span_reader_in_fast_mode():
+    from qa.reader.model import WEIGHTS_DIR
+
     r = make_reader("span-fast")
-    assert r.name == "span-fast" and r.quantize and r.focus_chars
+    assert r.name == "span-fast" and r.quantize and r.focus_chars and r.weights_dir == WEIGHTS_DIR
     full = make_reader("span")
     assert full.name == "span" and not full.quantize and full.focus_chars is None
+    assert full.weights_dir == WEIGHTS_DIR
+
+
+def test_make_reader_span_tiny_is_the_distilled_reader_in_fast_mode(tmp_path):
+    from qa.reader import TINY_WEIGHTS_DIR
+
+    r = make_reader("span-tiny")
+    assert r.name == "span-tiny" and r.quantize and r.focus_chars and r.weights_dir == TINY_WEIGHTS_DIR
+    assert r.meta["num_layers"] == 3  # the shipped file is the distilled one, not a copy of span's
+    with pytest.raises(ValueError, match="make train-reader-tiny"):
+        make_reader("span-tiny", weights_dir=tmp_path)

@@ -229,3 +229,24 @@ def test_decode_window_agrees_with_scoring_every_pair():
         assert null == pytest.approx(ref_null)
         assert [(s, e) for _, s, e in spans] == [(s, e) for _, s, e in ref]
         assert [p for p, _, _ in spans] == pytest.approx([p for p, _, _ in ref])
+
+
+@pytest.mark.slow
+def test_shipped_tiny_reader_picks_the_answer_out_of_five_passages_with_exact_offsets():
+    from qa.reader import make_reader as build
+
+    r = build("span-tiny")
+    r.warm_up()
+    texts = [
+        "The city council approved a new budget for public transport on Monday.",
+        "Heavy rain flooded several streets in the old town during the weekend.",
+        "The museum reopened after renovation with a collection of medieval maps.",
+        "Local farmers reported a good harvest of apples and pears this autumn.",
+        "The Eiffel Tower was completed in 1889 by the company of Gustave Eiffel. It is in Paris.",
+    ]
+    passages = [Passage(doc_id=f"d{i}", doc_start=7 * i, text=t) for i, t in enumerate(texts)]
+    out = r.read("In which year was the Eiffel Tower completed?", passages, top_k=3)
+    best = out.spans[0]
+    assert best.passage_index == 4
+    assert texts[4][best.start : best.end] == "1889"
+    assert r.meta["num_layers"] == 3

@@ -47,7 +47,7 @@ def test_a_two_layer_student_distils_from_a_teacher_checkpoint_and_exports(tmp_p
 
     teacher = SpanModel.from_encoder(seed=0, num_layers=3)
     torch.save({"model": trainable_state(teacher), "config": {"num_layers": 3}}, tmp_path / "teacher.pt")
-    cfg = json.loads(Path("configs/reader_fast.json").read_text())
+    cfg = json.loads(Path("configs/reader_tiny.json").read_text())
     cfg.update(num_layers=2, init_layers=[0, 2], init_from=str(tmp_path / "teacher.pt"),
                distill_from=str(tmp_path / "teacher.pt"), max_steps=2, eval_every=100, ckpt_every=100,
                eval_sample=8, batch_size=4, log_every=1)
@@ -66,14 +66,14 @@ def test_a_two_layer_student_distils_from_a_teacher_checkpoint_and_exports(tmp_p
     assert float(moved.abs().max()) < 1e-2
     export_checkpoint(out / "last.pt", tmp_path / "weights", calibrate=False)
     meta = read_meta(tmp_path / "weights")
-    assert meta["name"] == "span-fast" and meta["num_layers"] == 2
+    assert meta["name"] == "span-tiny" and meta["num_layers"] == 2
     assert load_shipped(tmp_path / "weights")[0].num_layers == 2
 
 
 def test_a_missing_teacher_is_a_clear_error(tmp_path, capsys):
     if not (DATA_DIR / sd.SQUAD_V11_DEV).exists():
         pytest.skip("shared SQuAD data not found")
-    cfg = json.loads(Path("configs/reader_fast.json").read_text())
+    cfg = json.loads(Path("configs/reader_tiny.json").read_text())
     cfg.update(init_from=None, distill_from=str(tmp_path / "nope.pt"), eval_sample=4)
     (tmp_path / "cfg.json").write_text(json.dumps(cfg))
     code = train_main(["--config", str(tmp_path / "cfg.json"), "--out", str(tmp_path / "run"),
