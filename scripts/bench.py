@@ -48,7 +48,18 @@ from qa.evaluate import (  # noqa: E402
 )
 from qa.reader import squad_data as SD  # noqa: E402
 
-READERS = ("span", "span-fast", "heuristic")  # every reader the product offers
+READERS = ("span", "span-fast", "span-tiny", "heuristic")  # every reader the product offers
+
+
+def reader_notes(readers: str) -> str:
+    """The weights behind each span reader of this run (span and span-fast share theirs)."""
+    from qa.reader import make_reader
+
+    notes = []
+    for name in (r.strip() for r in readers.split(",")):
+        if name.startswith("span"):
+            notes.append(f"{name}: {R.span_reader_note(make_reader(name).weights_dir)}")
+    return " · ".join(notes) or "no span reader in this run"
 COLD_QUESTION = "Which NFL team represented the AFC at Super Bowl 50?"
 
 
@@ -200,7 +211,7 @@ def render(res: dict) -> str:
         "",
         f"- **Date / machine:** {R.machine_line(m)}",
         f"- **Command:** `{res['command']}`" + (f" (limited run: --limit {res['limit']})" if res.get("limit") else ""),
-        f"- **Span reader:** {res['reader_note']}",
+        f"- **Span readers:** {res['reader_note']}",
         "- All figures come from one run of this script through `qa.Pipeline` (the product's own "
         "code path), measured one after another on an otherwise idle machine. Splits follow "
         "`../shared/data/README.md`: EM/F1 on SQuAD are on the six held-out articles only.",
@@ -313,7 +324,7 @@ def main(argv=None) -> int:
         return 2
     out = Path(args.out)
     started = time.perf_counter()
-    res = {"machine": R.machine_info(), "command": invocation(), "limit": args.limit, "reader_note": R.span_reader_note(),
+    res = {"machine": R.machine_info(), "command": invocation(), "limit": args.limit, "reader_note": reader_notes(args.readers),
            "json_name": out.with_suffix(".json").name, "shift_sample": min(args.shift_sample, args.limit or 10**9)}
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         work = Path(args.work_dir or tmp)

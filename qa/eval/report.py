@@ -78,12 +78,13 @@ def machine_line(info: Mapping) -> str:
             f"1-min load average {info.get('load_average_1m')} at start")
 
 
-def span_reader_note() -> str:
-    """Which span reader weights were measured, and what they were trained on."""
+def span_reader_note(weights_dir=None) -> str:
+    """Which span reader weights were measured (default: the shipped ``span`` reader's), and what
+    they were trained on."""
     try:
         from qa.reader.model import read_meta
 
-        meta = read_meta()
+        meta = read_meta(weights_dir)
     except (OSError, ValueError):
         return "no span reader weights shipped"
     training = meta.get("training", {})
@@ -93,7 +94,8 @@ def span_reader_note() -> str:
     threshold = (f"answers scored by the answer ranker (reader score + retrieval ranks, qa/rank.py; fitted on the "
                  f"tuning split), abstention threshold {ranker['min_score']:.3f} on its probability"
                  if ranker else f"abstention threshold {meta.get('min_score', float('nan')):.3f}")
-    return (f"weights exported {meta.get('exported', '?')} (checkpoint step {meta.get('checkpoint_step', '?')} of "
+    layers = f"{meta['num_layers']} layers, " if meta.get("num_layers") else ""
+    return (f"{layers}weights exported {meta.get('exported', '?')} (checkpoint step {meta.get('checkpoint_step', '?')} of "
             f"training stage {len(stages)}, {minutes:.0f} min of training in all), {threshold}; trained on: "
             f"{'; '.join(meta.get('data', {}).get('training_data', [])) or '?'}")
 
