@@ -61,6 +61,7 @@ train-reader: train-reader-stage1  ## the shipped reader: stage 1, then stage 2 
 		--out runs/reader2 --resume 2>&1 | tee -a runs/reader2/train.log
 	$(PY) -m qa.reader.train export --ckpt runs/reader2/last.pt --out qa/reader/weights
 	$(PY) scripts/fit_ranker.py
+	$(PY) scripts/fit_ranker.py --reader span-fast
 	$(PY) scripts/eval_reader.py --write-meta
 
 train-reader-tiny: install  ## span-tiny: distil the 6-layer reader (runs/reader2, from make train-reader) into 3 layers (~80 min; resumable); export, fit its ranker, evaluate
@@ -71,8 +72,9 @@ train-reader-tiny: install  ## span-tiny: distil the 6-layer reader (runs/reader
 	$(PY) scripts/fit_ranker.py --reader span-tiny
 	$(PY) scripts/eval_reader.py --write-meta
 
-fit-ranker: install  ## fit the answer ranker (reader score + retrieval ranks) on the tuning split into qa/reader/weights (~10 min)
+fit-ranker: install  ## fit the answer rankers of span and span-fast (reader score + retrieval ranks) on the tuning split into qa/reader/weights (~15 min)
 	$(PY) scripts/fit_ranker.py
+	$(PY) scripts/fit_ranker.py --reader span-fast
 
 clean:  ## remove caches (keeps .venv and the index)
 	rm -rf .pytest_cache build dist *.egg-info

@@ -426,7 +426,7 @@ def evaluate(questions_path: str | Path, corpus: str | Path = "seeds", index_dir
         "reader": pipeline.reader.name, "retriever": retriever, "threshold": abstention_threshold(pipeline),
         "documents": len(pipeline.documents), "chunks": pipeline.chunk_count,
         "machine": R.machine_info(), "command": invocation(), "seconds": time.perf_counter() - started,
-        "limit": limit, "reader_note": (R.span_reader_note(getattr(pipeline.reader, "weights_dir", None))
+        "limit": limit, "reader_note": (R.span_reader_note(getattr(pipeline.reader, "weights_dir", None), pipeline.reader.name)
                         if pipeline.reader.name.startswith("span") else ""),
     }
     return summary, records, meta

@@ -72,10 +72,33 @@ class AnswerRanker:
         return cls(weights=weights, bias=float(d["bias"]), depth=int(d["depth"]), min_score=float(d["min_score"]))
 
 
-def load_ranker(meta: Mapping) -> AnswerRanker | None:
-    """The ranker stored in a reader's ``reader.json`` (``answer_ranker``), or None if it has none."""
-    d = meta.get("answer_ranker")
+def load_ranker(meta: Mapping, reader_name: str | None = None) -> AnswerRanker | None:
+    """The ranker stored in a reader's ``reader.json``, or None if it has none.
+
+    ``answer_ranker`` is fitted for the reader the weights were exported as (``meta["name"]``).
+    A reader that reads the same weights differently (span-fast: focused passages, int8) scores
+    differently, so its own fit lives under ``answer_rankers[reader_name]``; until one is fitted it
+    falls back to ``answer_ranker``.
+    """
+    d = ranker_entry(meta, reader_name)
     return AnswerRanker.from_dict(d) if d else None
+
+
+def ranker_entry(meta: Mapping, reader_name: str | None = None) -> Mapping | None:
+    """The stored form (with how it was fitted) of the ranker ``load_ranker`` loads."""
+    own = (meta.get("answer_rankers") or {}).get(reader_name) if reader_name else None
+    return own or meta.get("answer_ranker")
+
+
+def store_ranker(meta: dict, reader_name: str, entry: dict) -> dict:
+    """``meta`` with ``entry`` (a ranker's ``to_dict()`` plus how it was fitted) stored where
+    ``load_ranker(meta, reader_name)`` finds it; the other readers' rankers are left as they are."""
+    out = dict(meta)
+    if reader_name == meta.get("name", reader_name):
+        out["answer_ranker"] = entry
+    else:
+        out["answer_rankers"] = {**(meta.get("answer_rankers") or {}), reader_name: entry}
+    return out
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iterations: int = 50) -> tuple[np.ndarray, float]:

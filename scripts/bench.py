@@ -58,7 +58,7 @@ def reader_notes(readers: str) -> str:
     notes = []
     for name in (r.strip() for r in readers.split(",")):
         if name.startswith("span"):
-            notes.append(f"{name}: {R.span_reader_note(make_reader(name).weights_dir)}")
+            notes.append(f"{name}: {R.span_reader_note(make_reader(name).weights_dir, name)}")
     return " · ".join(notes) or "no span reader in this run"
 COLD_QUESTION = "Which NFL team represented the AFC at Super Bowl 50?"
 

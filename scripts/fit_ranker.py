@@ -14,7 +14,7 @@ cross-validated by title (fit on 3/4 of the titles, scored on the rest).
 
 Held-out articles, amazon and the seed articles are never used here.
 
-    python scripts/fit_ranker.py [--reader span|span-tiny] [--questions 2000] [--work-dir DIR] [--dry-run]
+    python scripts/fit_ranker.py [--reader span|span-fast|span-tiny] [--questions 2000] [--work-dir DIR] [--dry-run]
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import numpy as np  # noqa: E402
 
 from qa.metrics import max_over_golds, token_f1  # noqa: E402
-from qa.rank import CANDIDATES, AnswerRanker, features, fit_logistic  # noqa: E402
+from qa.rank import CANDIDATES, AnswerRanker, features, fit_logistic, store_ranker  # noqa: E402
 
 RIGHT_F1 = 0.5
 
@@ -140,8 +140,8 @@ def cross_validate(rows, l2: float, share: float, folds: int = 4) -> dict:
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    # span-fast is not offered: it shares span's reader.json, so its fit would replace span's ranker.
-    ap.add_argument("--reader", choices=("span", "span-tiny"), default="span",
+    # span-fast shares span's reader.json; its ranker is stored beside span's (qa.rank.store_ranker).
+    ap.add_argument("--reader", choices=("span", "span-fast", "span-tiny"), default="span",
                     help="which shipped reader to fit the ranker for (default: %(default)s)")
     ap.add_argument("--weights", default=None,
                     help="reader weights folder (default: the reader's own: qa/reader/weights, weights_tiny for span-tiny)")
@@ -223,9 +223,10 @@ def main(argv=None) -> int:
     if not args.dry_run:
         meta_path = weights / META_FILE
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["answer_ranker"] = {**ranker.to_dict(), "fitted": {k: res[k] for k in (
+        entry = {**ranker.to_dict(), "fitted": {k: res[k] for k in (
             "date", "questions", "unanswerable", "unanswerable_share", "l2", "right_f1")},
             "cross_validated_by_title": res["cross_validated_by_title"]["ranker"]}
+        meta = store_ranker(meta, args.reader, entry)
         atomic_write_text(meta_path, json.dumps(meta, indent=2) + "\n")
         print(f"stored the ranker in {meta_path}")
     return 0

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qa import Pipeline
-from qa.rank import FEATURES, AnswerRanker, features, fit_logistic, load_ranker
+from qa.rank import FEATURES, AnswerRanker, features, fit_logistic, load_ranker, store_ranker
 from qa.types import ReaderOutput, ReadSpan
 
 
@@ -48,6 +48,28 @@ def test_ranker_round_trip_and_damage():
     # a better reader score or a better rank means a higher probability
     assert r.score(0.6, 0, {"bm25": 0, "dense": 0}, 0.1) > r.score(0.3, 0, {"bm25": 0, "dense": 0}, 0.1)
     assert r.score(0.6, 0, {"bm25": 0, "dense": 0}, 0.1) > r.score(0.6, 4, {"bm25": 9}, 0.1)
+
+
+def test_a_variant_reader_has_its_own_ranker_beside_the_weights_own(tmp_path):
+    import json
+
+    from qa.reader import make_reader
+
+    own = AnswerRanker((1.0, -0.5, -0.3, -0.2, 0.1), -0.4, 20, 0.12)
+    fast = AnswerRanker((2.0, -0.1, -0.1, -0.1, 0.0), 0.3, 20, 0.2)
+    meta = store_ranker({"name": "span"}, "span", own.to_dict())
+    # not fitted for span-fast yet: it falls back to the ranker of the weights' own reader
+    assert load_ranker(meta, "span-fast") == own
+    meta = store_ranker(meta, "span-fast", fast.to_dict())
+    assert load_ranker(meta, "span") == own and load_ranker(meta) == own  # span's is untouched
+    assert load_ranker(meta, "span-fast") == fast
+    refit = AnswerRanker(own.weights, own.bias, own.depth, 0.3)
+    meta = store_ranker(meta, "span", refit.to_dict())  # refitting span keeps span-fast's
+    assert load_ranker(meta, "span") == refit and load_ranker(meta, "span-fast") == fast
+    # the readers built by name pick their own from a weights folder
+    (tmp_path / "reader.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert make_reader("span", weights_dir=tmp_path).ranker == refit
+    assert make_reader("span-fast", weights_dir=tmp_path).ranker == fast
 
 
 class ScriptedReader:

@@ -78,9 +78,9 @@ def machine_line(info: Mapping) -> str:
             f"1-min load average {info.get('load_average_1m')} at start")
 
 
-def span_reader_note(weights_dir=None) -> str:
-    """Which span reader weights were measured (default: the shipped ``span`` reader's), and what
-    they were trained on."""
+def span_reader_note(weights_dir=None, reader_name: str | None = None) -> str:
+    """Which span reader weights were measured (default: the shipped ``span`` reader's), what
+    they were trained on, and the answer ranker ``reader_name`` uses with them."""
     try:
         from qa.reader.model import read_meta
 
@@ -90,7 +90,9 @@ def span_reader_note(weights_dir=None) -> str:
     training = meta.get("training", {})
     stages = [*training.get("earlier_stages", []), training]
     minutes = sum(float(s.get("train_minutes") or 0) for s in stages)
-    ranker = meta.get("answer_ranker")
+    from qa.rank import ranker_entry
+
+    ranker = ranker_entry(meta, reader_name)
     threshold = (f"answers scored by the answer ranker (reader score + retrieval ranks, qa/rank.py; fitted on the "
                  f"tuning split), abstention threshold {ranker['min_score']:.3f} on its probability"
                  if ranker else f"abstention threshold {meta.get('min_score', float('nan')):.3f}")

@@ -46,8 +46,12 @@ def make_reader(name: str = "span", weights_dir: str | Path | None = None) -> Re
     if name == "span-fast":
         from .span import SpanReader
 
+        from qa.rank import load_ranker
+
         reader = SpanReader(weights_dir=weights_dir, quantize=True, focus_chars=FAST_FOCUS_CHARS)
         reader.name = "span-fast"
+        # its own ranker when one was fitted (scripts/fit_ranker.py --reader span-fast), else span's
+        reader.ranker = load_ranker(reader.meta, reader.name)
         return reader
     if name == "span-tiny":
         from .model import META_FILE
