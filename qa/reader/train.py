@@ -50,24 +50,26 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def allowed_only(logits, batch) -> torch.Tensor:
+    """Logits with every position but CLS + context masked out (what decoding normalises over)."""
+    return logits.masked_fill(~batch["allowed"], MASK_VALUE)
+
+
 def span_loss(start_logits, end_logits, batch) -> torch.Tensor:
-    """Cross-entropy of start and end over CLS + context positions (what decoding normalises over)."""
-    allowed = batch["allowed"]
-    s = start_logits.masked_fill(~allowed, MASK_VALUE)
-    e = end_logits.masked_fill(~allowed, MASK_VALUE)
+    """Cross-entropy of start and end over CLS + context positions."""
     ce = torch.nn.functional.cross_entropy
-    return (ce(s, batch["start_positions"]) + ce(e, batch["end_positions"])) / 2
+    return (ce(allowed_only(start_logits, batch), batch["start_positions"])
+            + ce(allowed_only(end_logits, batch), batch["end_positions"])) / 2
 
 
 def distill_loss(start_logits, end_logits, teacher_start, teacher_end, batch, temperature: float) -> torch.Tensor:
     """KL(teacher || student) of the start and end distributions over CLS + context positions,
     softened by ``temperature`` and scaled by its square (so its gradients keep their size)."""
-    allowed = batch["allowed"]
     t = float(temperature)
 
     def kl(student, teacher):
-        log_p = torch.log_softmax(student.masked_fill(~allowed, MASK_VALUE) / t, dim=-1)
-        q = torch.softmax(teacher.masked_fill(~allowed, MASK_VALUE) / t, dim=-1)
+        log_p = torch.log_softmax(allowed_only(student, batch) / t, dim=-1)
+        q = torch.softmax(allowed_only(teacher, batch) / t, dim=-1)
         return torch.nn.functional.kl_div(log_p, q, reduction="batchmean")
 
     return (kl(start_logits, teacher_start) + kl(end_logits, teacher_end)) / 2 * t * t
