@@ -194,7 +194,7 @@ def build_ui(app: ChatApp, examples: list[str]):
                     height="62vh", min_height=260, layout="panel",
                     placeholder="Ask about the articles, e.g. one of the examples below.")
                 with gr.Row(equal_height=True):
-                    question = gr.Textbox(elem_id="question", show_label=False, scale=6, min_width=200,
+                    question = gr.Textbox(elem_id="question", label="Question", show_label=False, scale=6, min_width=200,
                                           lines=1, max_lines=4, autofocus=True, submit_btn=False,
                                           placeholder="Type a question and press Enter")
                     ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=70)

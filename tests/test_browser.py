@@ -113,6 +113,21 @@ def test_seed_question_answered_with_cited_title(page, question, answer, doc_id)
     assert answer in details.locator("mark").first.inner_text()
 
 
+def test_controls_have_accessible_names(page):
+    """A screen reader announces what each control is: the question box has a name although its
+    label is not shown, and no visible button or text field is nameless."""
+    for tab in ("Articles", "Chat"):
+        open_tab(page, tab)
+        nameless = page.evaluate("""() => [...document.querySelectorAll('button, textarea, input:not([type=hidden])')]
+            .filter(e => e.offsetParent !== null)
+            .filter(e => !(e.getAttribute('aria-label') || e.labels?.[0]?.innerText.trim() || e.innerText.trim()
+                           || e.getAttribute('title') || e.getAttribute('aria-labelledby')))
+            .map(e => e.outerHTML.slice(0, 120))""")
+        assert nameless == [], tab
+    assert page.get_by_role("textbox", name="Question").count() == 1
+    assert page.get_by_role("button", name="Ask").count() == 1
+
+
 def test_no_answer_says_so_and_shows_closest_passages(page):
     reply = ask(page, "Who painted the Mona Lisa?")
     text = reply.inner_text()
