@@ -44,9 +44,9 @@ def make_reader(name: str = "span", weights_dir: str | Path | None = None) -> Re
 
         return SpanReader(weights_dir=weights_dir)
     if name == "span-fast":
-        from .span import SpanReader
-
         from qa.rank import load_ranker
+
+        from .span import SpanReader
 
         reader = SpanReader(weights_dir=weights_dir, quantize=True, focus_chars=FAST_FOCUS_CHARS)
         reader.name = "span-fast"
