@@ -44,15 +44,9 @@ def make_reader(name: str = "span", weights_dir: str | Path | None = None) -> Re
 
         return SpanReader(weights_dir=weights_dir)
     if name == "span-fast":
-        from qa.rank import load_ranker
-
         from .span import SpanReader
 
-        reader = SpanReader(weights_dir=weights_dir, quantize=True, focus_chars=FAST_FOCUS_CHARS)
-        reader.name = "span-fast"
-        # its own ranker when one was fitted (scripts/fit_ranker.py --reader span-fast), else span's
-        reader.ranker = load_ranker(reader.meta, reader.name)
-        return reader
+        return SpanReader(weights_dir=weights_dir, quantize=True, focus_chars=FAST_FOCUS_CHARS, name="span-fast")
     if name == "span-tiny":
         from .model import META_FILE
         from .span import SpanReader
@@ -61,9 +55,7 @@ def make_reader(name: str = "span", weights_dir: str | Path | None = None) -> Re
         if not (wd / META_FILE).exists():
             raise ValueError(f"the span-tiny weights are missing from {wd}: reinstall the package, or "
                              "rebuild them with 'make train-reader-tiny'")
-        reader = SpanReader(weights_dir=wd, quantize=True, focus_chars=TINY_FOCUS_CHARS)
-        reader.name = "span-tiny"
-        return reader
+        return SpanReader(weights_dir=wd, quantize=True, focus_chars=TINY_FOCUS_CHARS, name="span-tiny")
     raise ValueError(f"unknown reader {name!r}; choose one of {', '.join(READERS)}")
 
 

@@ -166,10 +166,13 @@ class SpanReader:
         max_question_tokens: int = 48,
         focus_chars: int | None = None,
         engine: str = "auto",
+        name: str | None = None,
     ):
         from qa.reader.model import META_FILE, WEIGHTS_DIR
 
         self.weights_dir = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
+        if name:  # a variant reading these weights differently (make_reader: span-fast, span-tiny)
+            self.name = name
         meta: dict = {}
         meta_path = self.weights_dir / META_FILE
         if meta_path.exists():  # a small JSON: the threshold and windowing ship with the weights
@@ -194,8 +197,9 @@ class SpanReader:
         self.meta = meta
         from qa.rank import load_ranker
 
-        # Scores answers found through retrieval (reader score + passage ranks); qa/rank.py.
-        self.ranker = load_ranker(meta)
+        # Scores answers found through retrieval (reader score + passage ranks); qa/rank.py. A
+        # variant's own ranker when one was fitted for it, else the one of the weights' own reader.
+        self.ranker = load_ranker(meta, self.name)
         self._model = None
         self._tokenizer = None
 
