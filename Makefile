@@ -52,23 +52,23 @@ bench: install  ## benchmarks on SQuAD / SQuADShifts from ../shared/data; writes
 train-reader-stage1: install  ## reader stage 1, from the packaged encoder (~1.5 h on 2 cores; resumable) -> runs/reader
 	mkdir -p runs/reader
 	# Resumes from runs/reader/last.pt when present; OMP_WAIT_POLICY=PASSIVE keeps idle threads off the cores.
-	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.reader.train --config configs/reader.json \
+	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.training.train --config configs/reader.json \
 		--out runs/reader --resume 2>&1 | tee -a runs/reader/train.log
 
 train-reader: train-reader-stage1  ## the shipped reader: stage 1, then stage 2 from it (~1 h; resumable); export, fit the answer ranker, evaluate
 	mkdir -p runs/reader2
-	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.reader.train --config configs/reader_stage2.json \
+	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.training.train --config configs/reader_stage2.json \
 		--out runs/reader2 --resume 2>&1 | tee -a runs/reader2/train.log
-	$(PY) -m qa.reader.train export --ckpt runs/reader2/last.pt --out qa/reader/weights
+	$(PY) -m qa.training.train export --ckpt runs/reader2/last.pt --out qa/reader/weights
 	$(PY) scripts/fit_ranker.py
 	$(PY) scripts/fit_ranker.py --reader span-fast
 	$(PY) scripts/eval_reader.py --write-meta
 
 train-reader-tiny: install  ## span-tiny: distil the 6-layer reader (runs/reader2, from make train-reader) into 3 layers (~80 min; resumable); export, fit its ranker, evaluate
 	mkdir -p runs/reader_tiny
-	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.reader.train --config configs/reader_tiny.json \
+	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.training.train --config configs/reader_tiny.json \
 		--out runs/reader_tiny --resume 2>&1 | tee -a runs/reader_tiny/train.log
-	$(PY) -m qa.reader.train export --ckpt runs/reader_tiny/last.pt --out qa/reader/weights_tiny
+	$(PY) -m qa.training.train export --ckpt runs/reader_tiny/last.pt --out qa/reader/weights_tiny
 	$(PY) scripts/fit_ranker.py --reader span-tiny
 	$(PY) scripts/eval_reader.py --write-meta
 

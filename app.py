@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from qa import chat, corpus_admin  # noqa: E402  (light: models and gradio load lazily, --help stays fast)
-from qa.cli import add_pipeline_arguments, build_pipeline  # noqa: E402
+from qa.options import add_pipeline_arguments, build_pipeline  # noqa: E402
 from qa.load import MAX_FILE_BYTES, LoadError  # noqa: E402
 from qa.pipeline import QuestionError  # noqa: E402
 

@@ -12,50 +12,13 @@ import os
 import sys
 from pathlib import Path
 
-from .reader import READERS
+from .options import add_pipeline_arguments, build_pipeline
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-DEFAULT_CORPUS = "seeds"
-DEFAULT_INDEX = "embeddings"
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-
-
-def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options every command that builds a Pipeline shares."""
-    group = parser.add_argument_group("corpus and models")
-    group.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="FOLDER",
-                       help="folder of .txt/.md/.html articles (default: %(default)s)")
-    group.add_argument("--index-dir", default=DEFAULT_INDEX, metavar="DIR",
-                       help="where the index is kept (default: %(default)s)")
-    group.add_argument("--reader", choices=list(READERS), default=None,
-                       help="answer reader: the trained span reader (default when shipped), span-fast (same "
-                            "weights, int8, reads only the best sentences: faster, less accurate), span-tiny "
-                            "(a 3-layer reader distilled from it: fastest, least accurate) or the baseline")
-    group.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], default="hybrid",
-                       help="retrieval mode (default: %(default)s)")
-    group.add_argument("--min-score", type=float, default=None, metavar="S",
-                       help="answer only above this score (default: the calibrated threshold: the answer ranker's "
-                            "when the reader ships one, else the reader's)")
-
-
-def build_pipeline(args: argparse.Namespace, progress: bool = True):
-    from .pipeline import Pipeline
-
-    pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader=args.reader,
-                        retriever=args.retriever, min_score=args.min_score)
-    pipeline.warm_up(progress=progress)
-    report = pipeline.last_update
-    if report is not None and report.changed:
-        print(f"index: {report.summary()}", file=sys.stderr)
-    for s in pipeline.skipped:
-        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
-    if not pipeline.documents:
-        print(f"note: the corpus {args.corpus} has no usable articles; add .txt, .md or .html files "
-              f"and run `qa index`.", file=sys.stderr)
-    return pipeline
 
 
 # ------------------------------------------------------------------ commands

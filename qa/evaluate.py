@@ -467,7 +467,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options of ``qa evaluate`` (shared by the subcommand and ``python -m qa.evaluate``)."""
-    from .cli import add_pipeline_arguments
+    from .options import add_pipeline_arguments
 
     p.add_argument("questions", metavar="QUESTIONS.jsonl", nargs="?", default=str(SEED_QUESTIONS),
                    help="question set (default: the seed set, %(default)s)")

@@ -46,7 +46,7 @@ from qa.evaluate import (  # noqa: E402
     summarize_latency,
     summarize_retrieval,
 )
-from qa.reader import squad_data as SD  # noqa: E402
+from qa.training import data as SD  # noqa: E402
 
 READERS = ("span", "span-fast", "span-tiny", "heuristic")  # every reader the product offers
 

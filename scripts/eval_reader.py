@@ -33,7 +33,7 @@ import torch  # noqa: E402
 
 from qa.fsutil import atomic_write_text  # noqa: E402
 from qa.metrics import squad_scores  # noqa: E402
-from qa.reader.squad_data import (  # noqa: E402
+from qa.training.data import (  # noqa: E402
     TRAINED_SHIFTS,
     amazon_records,
     held_out_records,

@@ -169,7 +169,7 @@ def main(argv=None) -> int:
     from bench import doc_ids_for, write_corpus
     from qa import Pipeline
     from qa.fsutil import atomic_write_text
-    from qa.reader import squad_data as SD
+    from qa.training import data as SD
     from qa.reader import make_reader
     from qa.reader.model import META_FILE
 

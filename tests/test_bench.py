@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qa.load import load_corpus
-from qa.reader.squad_data import SquadRecord
+from qa.training.data import SquadRecord
 
 BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
 

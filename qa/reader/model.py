@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -118,24 +115,6 @@ def collate(windows, pad_id: int = 0) -> dict[str, torch.Tensor]:
     }
 
 
-_LAYER_KEY = re.compile(r"^(encoder\.encoder\.layer\.)(\d+)(\..*)$")
-
-
-def keep_layers(state: dict, layers: Sequence[int]) -> dict:
-    """A trained state dict cut down to the encoder ``layers`` (in that order, renumbered 0..),
-    e.g. ``[0, 1, 2]`` of a 6-layer reader to start a 3-layer student from it; every other tensor
-    (head, embeddings) is kept as is."""
-    where = {int(src): i for i, src in enumerate(layers)}
-    out = {}
-    for k, v in state.items():
-        m = _LAYER_KEY.match(k)
-        if m is None:
-            out[k] = v
-        elif int(m.group(2)) in where:
-            out[f"{m.group(1)}{where[int(m.group(2))]}{m.group(3)}"] = v
-    return out
-
-
 def embeddings_sha256(model: SpanModel) -> str:
     """Hash of the embedding tensors (names + fp32 bytes), to check the package's embeddings are
     the ones the shipped weights were trained on."""
@@ -144,36 +123,6 @@ def embeddings_sha256(model: SpanModel) -> str:
         h.update(name.encode())
         h.update(t.detach().to(torch.float32).contiguous().numpy().tobytes())
     return h.hexdigest()
-
-
-def shipped_state_dict(model: SpanModel, dtype=torch.float16) -> dict[str, torch.Tensor]:
-    """Everything except the (frozen) embeddings, cast to ``dtype``."""
-    return {
-        k: v.detach().to(dtype).contiguous()
-        for k, v in model.state_dict().items()
-        if not k.startswith(EMBEDDING_PREFIX)
-    }
-
-
-def save_shipped(model: SpanModel, out_dir: str | Path, meta: dict) -> Path:
-    """Write ``reader.safetensors`` (fp16, no embeddings) and ``reader.json`` atomically."""
-    from safetensors.torch import save_file
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    meta = dict(meta)
-    meta["embeddings_sha256"] = embeddings_sha256(model)
-    meta["num_layers"] = model.num_layers
-    meta["weights_file"] = WEIGHTS_FILE
-    meta["weights_dtype"] = "float16"
-    tmp = out / (WEIGHTS_FILE + ".tmp")
-    save_file(shipped_state_dict(model), str(tmp))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out / WEIGHTS_FILE)
-    tmpj = out / (META_FILE + ".tmp")
-    tmpj.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmpj, out / META_FILE)
-    return out
 
 
 def read_meta(weights_dir: str | Path | None = None) -> dict:

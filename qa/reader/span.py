@@ -280,7 +280,7 @@ class SpanReader:
     def read(self, question: str, passages: Sequence[Passage], top_k: int = 3) -> ReaderOutput:
         """Top ``top_k`` distinct answer spans for ``question`` over ``passages`` (best first) and
         the probability that none of them answers it."""
-        from qa.reader.squad_data import tokenize_windows
+        from qa.reader.windows import tokenize_windows
 
         if self._model is None:
             self.warm_up()

@@ -1,17 +1,21 @@
 """Fine-tune the span reader on CPU.
 
-    python -m qa.reader.train --config configs/reader.json [--resume] [--out runs/reader]
-                              [--max-minutes N] [--stop-at HH:MM] [--export-best-to DIR]
-    python -m qa.reader.train export --ckpt runs/reader/best.pt [--out qa/reader/weights]
+    python -m qa.training.train --config configs/reader.json [--resume] [--out runs/reader]
+                                [--max-minutes N] [--stop-at HH:MM] [--export-best-to DIR]
+    python -m qa.training.train export --ckpt runs/reader/best.pt [--out qa/reader/weights]
 
-Training is built for a hard wall-clock budget: the schedule (warmup + linear decay) is sized in
-steps from the measured throughput, checkpoints are written atomically every ``ckpt_every`` steps
-and at the stop, the tuning split is evaluated every ``eval_every`` steps and the best checkpoint
-is kept (and optionally exported at once, so a usable reader exists at any time).
+Training is built to be stopped and resumed at any moment over days: checkpoints are written
+atomically every ``ckpt_every`` steps or ``ckpt_minutes`` minutes (whichever comes first) and at
+the stop, ``--resume`` continues from the last one with the same data order, schedule and RNG
+state. The tuning split is evaluated every ``eval_every`` steps and the best checkpoint is kept
+(and optionally exported at once, so a usable reader exists at any time). With ``ema_decay`` an
+exponential moving average of the weights is kept beside them and is what is evaluated and
+exported: an average is usable mid-schedule, when the learning rate is still high.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -24,18 +28,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qa.metrics import exact_match, max_over_golds, token_f1
-from qa.reader.model import EMBEDDING_PREFIX, SpanModel, collate, keep_layers, load_tokenizer
-from qa.reader.span import decode_window, trim_span
-from qa.reader.squad_data import (
-    SquadRecord,
+from qa.reader.model import EMBEDDING_PREFIX, SpanModel, collate, load_tokenizer
+from qa.training.data import (
+    LEGACY_TRAINING_SOURCES,
     build_training_windows,
+    compact_for_training,
     default_data_dir,
     sample_records,
-    tokenize_windows,
     training_records,
     tuning_records,
 )
+from qa.training.tuning import abstention_sweep, predict_records
+from qa.training.weights import keep_layers, trained_state_from
 
 MASK_VALUE = -1e4
 
@@ -55,11 +59,34 @@ def allowed_only(logits, batch) -> torch.Tensor:
     return logits.masked_fill(~batch["allowed"], MASK_VALUE)
 
 
+def target_masks(windows, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Boolean (batch, length) masks of the right start and end positions of each window: its
+    label, plus every equally right occurrence in ``Window.alt_positions``."""
+    starts = torch.zeros((len(windows), length), dtype=torch.bool)
+    ends = torch.zeros((len(windows), length), dtype=torch.bool)
+    for i, w in enumerate(windows):
+        for s, e in [(w.start_position, w.end_position), *w.alt_positions]:
+            starts[i, s] = True
+            ends[i, e] = True
+    return starts, ends
+
+
 def span_loss(start_logits, end_logits, batch) -> torch.Tensor:
-    """Cross-entropy of start and end over CLS + context positions."""
-    ce = torch.nn.functional.cross_entropy
-    return (ce(allowed_only(start_logits, batch), batch["start_positions"])
-            + ce(allowed_only(end_logits, batch), batch["end_positions"])) / 2
+    """Negative log-likelihood of the right start and end over CLS + context positions. Where a
+    window has several right positions (``batch["start_targets"]``, an answer whose occurrence the
+    data cannot tell) their probabilities are summed: -log sum_right p. With one right position
+    this is plain cross-entropy."""
+    if "start_targets" not in batch:
+        ce = torch.nn.functional.cross_entropy
+        return (ce(allowed_only(start_logits, batch), batch["start_positions"])
+                + ce(allowed_only(end_logits, batch), batch["end_positions"])) / 2
+
+    def nll(logits, targets):
+        logits = allowed_only(logits, batch)
+        right = torch.logsumexp(logits.masked_fill(~targets, MASK_VALUE), dim=-1)
+        return (torch.logsumexp(logits, dim=-1) - right).mean()
+
+    return (nll(start_logits, batch["start_targets"]) + nll(end_logits, batch["end_targets"])) / 2
 
 
 def distill_loss(start_logits, end_logits, teacher_start, teacher_end, batch, temperature: float) -> torch.Tensor:
@@ -78,15 +105,9 @@ def distill_loss(start_logits, end_logits, teacher_start, teacher_end, batch, te
 def load_teacher(path: str | Path) -> SpanModel:
     """The model whose start/end distributions a student is distilled from (eval mode, no grads):
     a training checkpoint (``.pt``) or a shipped weights folder."""
-    from qa.reader.model import load_shipped
-
-    p = Path(path)
-    if p.is_dir():
-        model = load_shipped(p)[0]
-    else:
-        ck = torch.load(p, weights_only=False, map_location="cpu")
-        model = SpanModel.from_encoder(num_layers=ck.get("config", {}).get("num_layers"))
-        model.load_trained_state(ck["model"], f"teacher {p}")
+    state, cfg = trained_state_from(path)
+    model = SpanModel.from_encoder(num_layers=cfg.get("num_layers"))
+    model.load_trained_state(state, f"teacher {path}")
     model.eval()
     for q in model.parameters():
         q.requires_grad_(False)
@@ -105,78 +126,6 @@ def batch_order(n: int, batch_size: int, seed: int, epoch: int, lengths: list[in
         batches += [block[b : b + batch_size] for b in range(0, len(block), batch_size)]
     order = rng.permutation(len(batches))
     return [batches[i] for i in order if len(batches[i]) == batch_size or len(batches) == 1]
-
-
-# ---------------------------------------------------------------------------------------------
-# Evaluation on tuning records (question + its own paragraph)
-# ---------------------------------------------------------------------------------------------
-
-
-@torch.inference_mode()
-def predict_records(model, tokenizer, records: list[SquadRecord], max_seq_len: int, stride: int,
-                    max_answer_tokens: int = 30, batch_size: int = 64,
-                    max_question_tokens: int = 64) -> list[dict]:
-    """Best span (text, score) and no-answer probability for each record, given its paragraph."""
-    model.eval()
-    windows = tokenize_windows(tokenizer, [r.question for r in records], [r.context for r in records],
-                               max_seq_len, stride, max_question_tokens)
-    best: list[dict] = [{"text": "", "score": 0.0, "null": 1.0, "start": -1, "end": -1} for _ in records]
-    order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
-    for b in range(0, len(order), batch_size):
-        ws = [windows[i] for i in order[b : b + batch_size]]
-        batch = collate(ws)
-        sl, el = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-        sl, el = sl.float().numpy(), el.float().numpy()
-        for k, w in enumerate(ws):
-            L = len(w.input_ids)
-            ctx = np.array([o is not None for o in w.offsets])
-            null, cands = decode_window(sl[k, :L], el[k, :L], ctx, max_answer_tokens, n_best=1)
-            rec = records[w.example_index]
-            out = best[w.example_index]
-            out["null"] = min(out["null"], null)
-            if cands and cands[0][0] > out["score"]:
-                score, ts, te = cands[0]
-                # same exact-offset trimming as SpanReader, so tuning numbers match the component
-                cs, ce = trim_span(rec.context, w.offsets[ts][0], w.offsets[te][1])
-                out.update(text=rec.context[cs:ce], score=score, start=cs, end=ce)
-    return best
-
-
-def abstention_sweep(preds: list[dict], records: list[SquadRecord],
-                     unanswerable_prior: float | None = None) -> dict:
-    """F1/EM with abstention as a function of the threshold on the best span score; returns the
-    threshold maximising F1 (ties -> the lower threshold) and the metrics there.
-
-    ``unanswerable_prior``: weight the questions so that unanswerable ones make up this share of
-    the total. The tuning split is 52% unanswerable; a user of the chat asks mostly answerable
-    questions, and a threshold fitted to a 52% prior withholds most right answers. ``None`` = the
-    split's own mix."""
-    golds = [r.answer_texts for r in records]
-    has_answer = np.array([bool(g) for g in golds])
-    weights = np.ones(len(golds))
-    if unanswerable_prior is not None and has_answer.any() and (~has_answer).any():
-        weights = np.where(has_answer, (1 - unanswerable_prior) / has_answer.sum(),
-                           unanswerable_prior / (~has_answer).sum()) * len(golds)
-    f1_ans = np.array([max_over_golds(token_f1, p["text"], g) for p, g in zip(preds, golds)])
-    em_ans = np.array([max_over_golds(exact_match, p["text"], g) for p, g in zip(preds, golds)])
-    f1_abs = np.array([max_over_golds(token_f1, "", g) for g in golds])
-    scores = np.array([p["score"] for p in preds])
-    cands = np.unique(np.concatenate([[0.0], scores, [1.0 + 1e-9]]))
-    best = None
-    for t in cands:
-        answered = scores >= t
-        f1 = float(np.average(np.where(answered, f1_ans, f1_abs), weights=weights))
-        em = float(np.average(np.where(answered, em_ans, f1_abs), weights=weights))
-        if best is None or f1 > best["f1"] + 1e-12:
-            best = {"threshold": float(t), "f1": f1, "em": em, "answered": int(answered.sum())}
-    answerable = np.array([bool(g) for g in golds])
-    return {
-        "best_f1": 100 * best["f1"], "best_em": 100 * best["em"], "best_threshold": best["threshold"],
-        "answered_at_best": best["answered"],
-        "has_ans_f1": 100 * float(f1_ans[answerable].mean()) if answerable.any() else 0.0,
-        "has_ans_em": 100 * float(em_ans[answerable].mean()) if answerable.any() else 0.0,
-        "n": len(records), "n_answerable": int(answerable.sum()),
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,6 +159,46 @@ def set_rng_state(s: dict) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+class WeightAverage:
+    """Exponential moving average of the trainable weights (Polyak averaging): after each step
+    shadow = decay * shadow + (1 - decay) * weights. Its horizon is ~1 / (1 - decay) steps."""
+
+    def __init__(self, params: list[tuple[str, torch.nn.Parameter]], decay: float):
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"ema_decay must be between 0 and 1, not {decay}")
+        self.decay = decay
+        self.reset(params)
+
+    def reset(self, params) -> None:
+        self.shadow = {n: p.detach().clone() for n, p in params}
+
+    @torch.no_grad()
+    def update(self, params) -> None:
+        for n, p in params:
+            self.shadow[n].lerp_(p.detach(), 1.0 - self.decay)
+
+    @contextlib.contextmanager
+    def swapped_in(self, params):
+        """The averaged weights in the model for the duration of the block, then the current ones back."""
+        backup = {n: p.detach().clone() for n, p in params}
+        with torch.no_grad():
+            for n, p in params:
+                p.copy_(self.shadow[n])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for n, p in params:
+                    p.copy_(backup[n])
+
+    def state_dict(self) -> dict:
+        return {"decay": self.decay, "shadow": {n: t.clone() for n, t in self.shadow.items()}}
+
+    def load_state_dict(self, d: dict) -> None:
+        self.decay = float(d["decay"])
+        self.shadow = {n: t.clone() for n, t in d["shadow"].items()}
+
+
 class DeadlineLinearSchedule:
     """Linear warmup, then linear decay to 0, where progress is the larger of step/total_steps and
     elapsed wall time / time budget. On a shared machine the throughput is unknown in advance; this
@@ -217,9 +206,10 @@ class DeadlineLinearSchedule:
     a finished run, not a high-LR snapshot), and it is plain step-based when there is no deadline."""
 
     def __init__(self, optimizer, peak_lr: float, warmup_steps: int, total_steps: int,
-                 t_begin: float, deadline: float | None):
+                 t_begin: float, deadline: float | None, final_fraction: float = 0.0):
         self.opt, self.peak, self.warmup, self.total = optimizer, peak_lr, warmup_steps, total_steps
         self.t_begin, self.deadline = t_begin, deadline
+        self.final = float(final_fraction)  # the rate ends at this share of the peak, not at 0
         self.step_count = 0
         self._apply()
 
@@ -233,7 +223,8 @@ class DeadlineLinearSchedule:
         if self.step_count < self.warmup:
             return (self.step_count + 1) / max(1, self.warmup)
         w = self.warmup / max(1, self.total)
-        return max(0.0, (1.0 - self.progress()) / max(1e-9, 1.0 - w))
+        decay = max(0.0, (1.0 - self.progress()) / max(1e-9, 1.0 - w))
+        return self.final + (1.0 - self.final) * decay
 
     def _apply(self) -> None:
         for g in self.opt.param_groups:
@@ -284,15 +275,19 @@ def train(args) -> int:
 
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     tok = load_tokenizer()
-    recs = training_records(data_dir)
+    sources = cfg.get("train_sources", LEGACY_TRAINING_SOURCES)
+    recs = training_records(data_dir, sources)
     if args.limit_train:
         recs = sample_records(recs, args.limit_train, seed)
     windows, stats = build_training_windows(
         recs, tok, cfg["max_seq_len"], cfg["train_stride"], cfg["max_question_tokens"],
         cfg["negative_keep_fraction"], seed,
         cross_negative_fraction=float(cfg.get("cross_negative_fraction", 0.0)),
+        unanswerable_keep_fraction=cfg.get("unanswerable_keep_fraction"),
+        ambiguous=cfg.get("ambiguous_answers", "first"),
     )
-    log(f"training records={len(recs)} windows={json.dumps(stats)}")
+    compact_for_training(windows)
+    log(f"training records={len(recs)} from {', '.join(sources)} windows={json.dumps(stats)}")
     tune_all = tuning_records(data_dir)
     tune = sample_records(tune_all, cfg["eval_sample"], seed)
     log(f"tuning sample {len(tune)} of {len(tune_all)} ({sum(r.is_impossible for r in tune)} unanswerable)")
@@ -300,13 +295,16 @@ def train(args) -> int:
     num_layers = cfg.get("num_layers")
     model = SpanModel.from_encoder(seed=seed, num_layers=num_layers)
     init_from = cfg.get("init_from")
+    if args.init_from:
+        init_from = args.init_from
     if init_from and not (args.resume and (out / "last.pt").exists()):
-        # A second stage starts from an earlier run's weights with a fresh optimizer and schedule.
+        # A later stage starts from an earlier run's weights (a checkpoint, or a shipped weights
+        # folder) with a fresh optimizer and schedule.
         init_path = Path(init_from)
         if not init_path.exists():
             log(f"init_from {init_path} not found: run the earlier stage first (see the Makefile)")
             return 2
-        state = torch.load(init_path, weights_only=False)["model"]
+        state = trained_state_from(init_path)[0]
         if num_layers:  # a shallower student starts from some of the earlier model's layers
             state = keep_layers(state, cfg.get("init_layers", list(range(int(num_layers)))))
         try:
@@ -335,10 +333,14 @@ def train(args) -> int:
         ],
         lr=cfg["lr"],
     )
-    total = int(args.max_steps or cfg["max_steps"])
-    warmup = int(cfg["warmup_steps"])
-    sched = DeadlineLinearSchedule(opt, cfg["lr"], warmup, total, t_start, deadline)
     bs = int(cfg["batch_size"])
+    total = int(args.max_steps or cfg["max_steps"])
+    if cfg.get("epochs") and not args.max_steps:  # a schedule sized to the data: N passes over it
+        total = min(total, math.ceil(float(cfg["epochs"]) * len(windows) / bs))
+    warmup = int(cfg["warmup_steps"])
+    sched = DeadlineLinearSchedule(opt, cfg["lr"], warmup, total, t_start, deadline,
+                                   final_fraction=float(cfg.get("final_lr_fraction", 0.0)))
+    ema = WeightAverage(params, float(cfg["ema_decay"])) if cfg.get("ema_decay") else None
     lengths = [len(w.input_ids) for w in windows]
     step, epoch, best_metric, examples_seen, epoch_pos = 0, 0, -1.0, 0, 0
     train_seconds = 0.0
@@ -348,16 +350,31 @@ def train(args) -> int:
         model.load_state_dict(ck["model"], strict=False)
         opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"])
+        if ema is not None and ck.get("ema"):
+            ema.load_state_dict(ck["ema"])
+        elif ema is not None:
+            ema.reset(params)
         step, epoch, best_metric = ck["step"], ck["epoch"], ck["best_metric"]
         epoch_pos = ck.get("epoch_pos", 0)
         examples_seen, train_seconds = ck.get("examples_seen", 0), ck.get("train_seconds", 0.0)
         set_rng_state(ck["rng"])
         log(f"resumed from step {step} (epoch {epoch}, best {best_metric:.2f})")
+    log(f"schedule: {total} steps of {bs} ({total * bs / max(1, len(windows)):.2f} passes over "
+        f"{len(windows)} windows), warmup {warmup}, peak lr {cfg['lr']:g}"
+        + (f", weight average decay {cfg['ema_decay']}" if ema is not None else ""))
+
+    def exported_state() -> dict:
+        """What a checkpoint ships: the weight average when one is kept, else the weights."""
+        state = trainable_state(model)
+        if ema is not None:
+            state.update(ema.state_dict()["shadow"])
+        return state
 
     def save_last():
         nonlocal epoch_pos
         atomic_save(
             {"model": trainable_state(model), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+             "ema": ema.state_dict() if ema is not None else None,
              "step": step, "epoch": epoch, "epoch_pos": epoch_pos, "best_metric": best_metric,
              "rng": rng_state(),
              "examples_seen": examples_seen, "train_seconds": train_seconds, "config": cfg},
@@ -367,11 +384,13 @@ def train(args) -> int:
     def evaluate():
         nonlocal best_metric
         t0 = time.time()
-        preds = predict_records(model, tok, tune, cfg["max_seq_len"], cfg["eval_stride"],
-                                cfg["max_answer_tokens"])
+        with (ema.swapped_in(params) if ema is not None else contextlib.nullcontext()):
+            preds = predict_records(model, tok, tune, cfg["max_seq_len"], cfg["eval_stride"],
+                                    cfg["max_answer_tokens"])
         m = abstention_sweep(preds, tune)
         m.update(step=step, epoch=epoch, examples_seen=examples_seen, lr=sched.get_last_lr()[0],
                  train_minutes=round(train_seconds / 60, 2), eval_seconds=round(time.time() - t0, 1),
+                 weights="average" if ema is not None else "current",
                  time=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         with open(out / "metrics.jsonl", "a") as f:
             f.write(json.dumps(m) + "\n")
@@ -380,11 +399,11 @@ def train(args) -> int:
         model.train()
         if m["best_f1"] > best_metric:
             best_metric = m["best_f1"]
-            atomic_save({"model": trainable_state(model), "step": step, "metrics": m, "config": cfg,
+            atomic_save({"model": exported_state(), "step": step, "metrics": m, "config": cfg,
                          "examples_seen": examples_seen, "train_seconds": train_seconds}, out / "best.pt")
             log(f"new best at step {step}")
             if args.export_best_to:
-                from qa.reader.export import export_checkpoint
+                from qa.training.export import export_checkpoint
                 export_checkpoint(out / "best.pt", Path(args.export_best_to), calibrate=False)
                 log(f"exported interim weights to {args.export_best_to}")
         return m
@@ -395,6 +414,8 @@ def train(args) -> int:
     bar = tqdm(total=total, initial=step, desc="train", mininterval=30, file=sys.stdout)
     stop_reason = "max_steps"
     last_loss = []
+    # a checkpoint at least this often in wall time, whatever the speed (the machine is shared)
+    ckpt_minutes, last_ckpt = float(cfg.get("ckpt_minutes", 10)), time.time()
     while step < total:
         batches = batch_order(len(windows), bs, seed, epoch, lengths)
         start_b, epoch_pos = epoch_pos, 0
@@ -403,7 +424,10 @@ def train(args) -> int:
                 stop_reason = "deadline"
                 break
             t0 = time.time()
-            batch = collate([windows[i] for i in batches[bi]])
+            batch_windows = [windows[i] for i in batches[bi]]
+            batch = collate(batch_windows)
+            if any(w.alt_positions for w in batch_windows):
+                batch["start_targets"], batch["end_targets"] = target_masks(batch_windows, batch["input_ids"].shape[1])
             sl, el = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
             loss = span_loss(sl, el, batch)
             if teacher is not None:
@@ -415,6 +439,8 @@ def train(args) -> int:
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
+            if ema is not None:
+                ema.update(params)
             step += 1
             epoch_pos = bi + 1
             examples_seen += len(batches[bi])
@@ -427,8 +453,9 @@ def train(args) -> int:
                 last_loss = []
             if step % cfg["eval_every"] == 0:
                 evaluate()
-            if step % cfg["ckpt_every"] == 0:
+            if step % cfg["ckpt_every"] == 0 or time.time() - last_ckpt >= 60 * ckpt_minutes:
                 save_last()
+                last_ckpt = time.time()
             if step >= total:
                 break
         else:
@@ -452,9 +479,9 @@ def train(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "export":
-        from qa.reader.export import main as export_main
+        from qa.training.export import main as export_main
         return export_main(argv[1:])
-    p = argparse.ArgumentParser(prog="python -m qa.reader.train", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m qa.training.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", default="configs/reader.json", help="training recipe (JSON)")
     p.add_argument("--out", default="runs/reader", help="run folder: checkpoints, metrics.jsonl")
@@ -465,6 +492,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit-train", type=int, default=None, help="use N training questions (smoke tests)")
     p.add_argument("--data-dir", default=None, help="shared data folder (default ../shared/data)")
     p.add_argument("--export-best-to", default=None, help="export each new best checkpoint here")
+    p.add_argument("--init-from", default=None,
+                   help="start from these weights (a .pt checkpoint or a shipped weights folder) instead of "
+                        "the recipe's init_from; ignored when --resume finds OUT/last.pt")
     args = p.parse_args(argv)
     return train(args)
 

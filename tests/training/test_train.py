@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from qa.reader import squad_data as sd
-from qa.reader.train import distill_loss, main as train_main, trainable_state
+from qa.training import data as sd
+from qa.training.train import (
+    WeightAverage,
+    distill_loss,
+    main as train_main,
+    span_loss,
+    target_masks,
+    trainable_state,
+)
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -39,10 +46,60 @@ def test_distill_loss_ignores_positions_outside_cls_and_context():
     assert float(distill_loss(s2, e, ts2, te, batch, 1.0)) == pytest.approx(float(base), rel=1e-6)
 
 
+def test_span_loss_with_one_right_position_is_plain_cross_entropy():
+    torch.manual_seed(2)
+    from qa.reader.windows import Window
+
+    w = Window(0, [1] * 5, [0] * 5, [None, (0, 1), (1, 2), (2, 3), (3, 4)], start_position=2, end_position=3)
+    batch = {"allowed": torch.tensor([[True, False, True, True, True]]),
+             "start_positions": torch.tensor([2]), "end_positions": torch.tensor([3])}
+    s, e = torch.randn(1, 5), torch.randn(1, 5)
+    plain = span_loss(s, e, batch)
+    batch["start_targets"], batch["end_targets"] = target_masks([w], 5)
+    assert float(span_loss(s, e, batch)) == pytest.approx(float(plain), rel=1e-6)
+
+
+def test_span_loss_sums_the_probability_of_every_right_occurrence():
+    from qa.reader.windows import Window
+
+    # two occurrences of the answer: (1, 1) and (3, 3); the model puts its mass on the second
+    w = Window(0, [1] * 5, [0] * 5, [None, (0, 1), (1, 2), (2, 3), (3, 4)], start_position=1, end_position=1,
+               alt_positions=[(3, 3)])
+    batch = {"allowed": torch.ones(1, 5, dtype=torch.bool),
+             "start_positions": torch.tensor([1]), "end_positions": torch.tensor([1])}
+    logits = torch.tensor([[0.0, 0.0, 0.0, 8.0, 0.0]])
+    first_only = span_loss(logits, logits, batch)
+    batch["start_targets"], batch["end_targets"] = target_masks([w], 5)
+    marginal = span_loss(logits, logits, batch)
+    assert float(first_only) > 5.0  # the recovered occurrence alone calls this prediction wrong
+    assert float(marginal) < 0.01  # summed over both occurrences it is right
+    p = torch.softmax(logits, -1)[0]
+    assert float(marginal) == pytest.approx(-float(torch.log(p[1] + p[3])), rel=1e-3)
+
+
+def test_weight_average_follows_the_weights_and_swaps_back():
+    lin = torch.nn.Linear(2, 1)
+    params = list(lin.named_parameters())
+    avg = WeightAverage(params, decay=0.5)
+    start = lin.weight.detach().clone()
+    with torch.no_grad():
+        lin.weight.add_(2.0)
+    avg.update(params)
+    assert torch.allclose(avg.shadow["weight"], start + 1.0)  # halfway between old and new
+    with avg.swapped_in(params):
+        assert torch.allclose(lin.weight, start + 1.0)
+    assert torch.allclose(lin.weight, start + 2.0)  # the current weights are back
+    again = WeightAverage(params, decay=0.9)
+    again.load_state_dict(avg.state_dict())
+    assert again.decay == 0.5 and torch.equal(again.shadow["weight"], avg.shadow["weight"])
+    with pytest.raises(ValueError):
+        WeightAverage(params, decay=1.0)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not (DATA_DIR / sd.SQUAD_V11_DEV).exists(), reason="shared SQuAD data not found")
 def test_a_two_layer_student_distils_from_a_teacher_checkpoint_and_exports(tmp_path):
-    from qa.reader.export import export_checkpoint
+    from qa.training.export import export_checkpoint
     from qa.reader.model import SpanModel, load_shipped, read_meta
 
     teacher = SpanModel.from_encoder(seed=0, num_layers=3)

@@ -1,8 +1,8 @@
 """Export a training checkpoint as the shipped reader weights (+ calibrated ``min_score``).
 
-    python -m qa.reader.export --ckpt runs/reader/best.pt [--out qa/reader/weights]
-                               [--tuning-limit N] [--no-calibrate]
-    (same as: python -m qa.reader.train export ...)
+    python -m qa.training.export --ckpt runs/reader/best.pt [--out qa/reader/weights]
+                                 [--tuning-limit N] [--no-calibrate]
+    (same as: python -m qa.training.train export ...)
 
 Calibration: the tuning split (CS224n v2.0 questions, answerable + unanswerable, each read with
 its own paragraph) is decoded exactly as ``SpanReader`` decodes one passage; ``min_score`` is the
@@ -21,8 +21,10 @@ from pathlib import Path
 import torch
 
 from qa.metrics import abstention_scores
-from qa.reader.model import WEIGHTS_DIR, SpanModel, load_tokenizer, save_shipped
-from qa.reader.squad_data import TRAINED_SHIFTS, sample_records, tuning_records
+from qa.reader.model import WEIGHTS_DIR, load_tokenizer
+from qa.training.data import TRAINED_SHIFTS, sample_records, tuning_records
+from qa.training.tuning import abstention_sweep, predict_records
+from qa.training.weights import model_from_checkpoint, save_shipped
 
 # Inference windowing shipped with the weights (the product reads ~100-word chunks; 192 tokens
 # holds question + chunk in one window).
@@ -38,15 +40,6 @@ DATA_ATTRIBUTION = {
     "licence_note": "weights are derived from CC BY-SA 4.0 data: redistribute under CC BY-SA 4.0 with attribution (see ATTRIBUTION.md)",
     "trained_squadshifts": list(TRAINED_SHIFTS),
 }
-
-
-def model_from_checkpoint(ckpt_path: str | Path) -> tuple[SpanModel, dict]:
-    """Package encoder + the checkpoint's trained (non-embedding) weights, fp32, eval mode."""
-    ck = torch.load(ckpt_path, weights_only=False, map_location="cpu")
-    model = SpanModel.from_encoder(num_layers=ck.get("config", {}).get("num_layers"))
-    model.load_trained_state(ck["model"], f"checkpoint {ckpt_path} weights")
-    model.eval()
-    return model, ck
 
 
 def earlier_stages(cfg: dict) -> list[dict]:
@@ -73,8 +66,6 @@ DEPLOYMENT_UNANSWERABLE_PRIOR = 0.2
 def calibrate(model, tokenizer, limit: int | None, seed: int, max_seq_len: int, stride: int,
               max_answer_tokens: int = 30, unanswerable_prior: float | None = DEPLOYMENT_UNANSWERABLE_PRIOR) -> dict:
     """Choose ``min_score`` on the tuning split (see module docstring)."""
-    from qa.reader.train import abstention_sweep, predict_records
-
     recs = sample_records(tuning_records(), limit, seed)
     t0 = time.time()
     preds = predict_records(model, tokenizer, recs, max_seq_len, stride, max_answer_tokens)
@@ -159,7 +150,7 @@ calibrate_fn = calibrate
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m qa.reader.export", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m qa.training.export", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--ckpt", default="runs/reader/best.pt", help="checkpoint written by training")
     p.add_argument("--out", default=str(WEIGHTS_DIR), help="shipped weights folder")

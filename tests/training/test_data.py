@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.reader import squad_data as sd
+from qa.training import data as sd
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(
@@ -123,22 +123,98 @@ def test_real_window_labels_mostly_exact(tokenizer):
     assert exact / len(wins) > 0.97
 
 
+def test_ambiguous_answers_marginal_labels_every_occurrence_in_the_window(tokenizer):
+    ctx = "In 1990 the club moved. It won the cup in 1990 again, and lost in 1991."
+    first = ctx.index("1990")
+    second = ctx.index("1990", first + 1)
+    rec = sd.SquadRecord(qid="a", source="t", title="T", context=ctx, question="When did it move?",
+                         answers=(("1990", second),), alt_starts=((first,),))
+    assert rec.is_ambiguous
+    wins, st = sd.build_training_windows([rec], tokenizer, 64, 16, negative_keep_fraction=0.0,
+                                         ambiguous="marginal")
+    (w,) = wins
+    spans = [(w.start_position, w.end_position), *w.alt_positions]
+    assert sorted((w.offsets[s][0], w.offsets[e][1]) for s, e in spans) == [(first, first + 4), (second, second + 4)]
+    assert st["multi_label_windows"] == 1 and st["ambiguous_records"] == 1
+    # the recovered start is trusted with "first": one label, the recovered occurrence
+    (w1,), _ = sd.build_training_windows([rec], tokenizer, 64, 16, negative_keep_fraction=0.0, ambiguous="first")
+    assert w1.alt_positions == [] and w1.offsets[w1.start_position][0] == second
+    # "drop" leaves the question out
+    none, st2 = sd.build_training_windows([rec], tokenizer, 64, 16, negative_keep_fraction=0.0, ambiguous="drop")
+    assert none == [] and st2["ambiguous_dropped"] == 1
+    with pytest.raises(ValueError, match="marginal"):
+        sd.build_training_windows([rec], tokenizer, 64, 16, ambiguous="vote")
+
+
+def test_alt_starts_come_from_answer_start_candidates(tmp_path):
+    data = {"data": [{"title": "A", "paragraphs": [{"context": "x 1990 y 1990", "qas": [
+        {"id": "1", "question": "When?", "answers": [{"text": "1990", "answer_start": 9,
+                                                      "answer_start_candidates": [2, 9]}]},
+        {"id": "2", "question": "Which?", "answers": [{"text": "y", "answer_start": 7}]},
+    ]}]}]}
+    (tmp_path / "d.json").write_text(json.dumps(data), encoding="utf-8")
+    amb, plain = sd.load_records(tmp_path / "d.json", "x")
+    assert amb.answers == (("1990", 9),) and amb.alt_starts == ((2,),) and amb.is_ambiguous
+    assert plain.alt_starts == () and not plain.is_ambiguous
+
+
+def test_unanswerable_windows_have_their_own_keep_fraction(tokenizer):
+    filler = " ".join(f"Filler sentence {i} says nothing of interest." for i in range(40))
+    unans = sd.SquadRecord(qid="u", source="t", title="T", context=filler, question="Who?", answers=())
+    wins, st = sd.build_training_windows([unans], tokenizer, 64, 16, negative_keep_fraction=0.0,
+                                         unanswerable_keep_fraction=1.0)
+    assert len(wins) == st["unanswerable_windows"] > 1
+    assert all(w.start_position == w.end_position == 0 for w in wins)
+    dropped, _ = sd.build_training_windows([unans], tokenizer, 64, 16, negative_keep_fraction=0.0)
+    assert dropped == []  # by default they follow negative_keep_fraction
+
+
+def test_compacted_windows_collate_to_the_same_batch(tokenizer):
+    import torch
+
+    from qa.reader.model import collate
+
+    rec = _record("Marie Curie won the Nobel Prize in 1903 in Stockholm.", "1903", "When?")
+    wins, _ = sd.build_training_windows([rec], tokenizer, 64, 16, negative_keep_fraction=1.0)
+    before = collate(wins)
+    after = collate(sd.compact_for_training(wins))
+    assert before.keys() == after.keys()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_unknown_training_source_is_a_clear_error():
+    with pytest.raises(ValueError, match="squad_train"):
+        sd.training_records(DATA_DIR, ["squad_trian"])
+
+
 @needs_data
 def test_splits_are_disjoint_by_title():
-    train = sd.training_records(DATA_DIR)
+    train = sd.training_records(DATA_DIR, sd.TRAINING_SOURCES)
     tune = sd.tuning_records(DATA_DIR)
     held = sd.held_out_records(DATA_DIR)
-    train_titles = sd.iter_titles(train)
-    assert not train_titles & sd.HELD_OUT_TITLES
-    assert not train_titles & sd.TUNING_TITLES
+    held_abst = sd.held_out_abstention_records(DATA_DIR)
+    train_titles = {sd.title_key(t) for t in sd.iter_titles(train)}
+    # by article, in any spelling: TyDi writes "Black Death" where SQuAD writes "Black_Death"
+    assert not train_titles & {sd.title_key(t) for t in sd.HELD_OUT_TITLES}
+    assert not train_titles & {sd.title_key(t) for t in sd.TUNING_TITLES}
     assert sd.iter_titles(tune) == sd.TUNING_TITLES
     assert sd.iter_titles(held) == sd.HELD_OUT_TITLES
+    assert sd.iter_titles(held_abst) == sd.HELD_OUT_V2_TITLES
     assert len(held) == 2198  # as documented in the data README
+    # the held-out abstention benchmark: 639 answerable, 493 unanswerable (data README)
+    assert (len(held_abst), sum(r.is_impossible for r in held_abst)) == (1132, 493)
     # training contexts never share a paragraph with held-out or tuning ones
     train_ctx = {r.context for r in train}
     assert not train_ctx & {r.context for r in held}
+    assert not train_ctx & {r.context for r in held_abst}
     assert not train_ctx & {r.context for r in tune}
-    squad_train_titles = {r.title for r in train if r.source == "squad_v1.1"}
-    assert len(squad_train_titles) == 26
-    assert {r.source for r in train} == {"squad_v1.1", "new_wiki", "reddit"}
+    assert len({r.title for r in train if r.source == "squad_v1.1"}) == 26
+    assert len({r.title for r in train if r.source == "squad_train"}) == 442
+    v2 = [r for r in train if r.source == "squad_v2.0"]
+    # the training-side v2.0 questions of the data README: 2,379 answerable + 2,284 unanswerable
+    assert (len(v2), sum(r.is_impossible for r in v2)) == (2379 + 2284, 2284)
+    # TyDi's 3,696 less its 3 questions on the Wikipedia articles Oxygen (held out) and Force (tuning)
+    assert sum(r.source == "tydi" for r in train) == 3693
+    assert {r.source for r in train} == {"squad_train", "squad_v1.1", "squad_v2.0", "new_wiki", "reddit", "tydi"}
+    assert {r.source for r in sd.training_records(DATA_DIR)} == {"squad_v1.1", "new_wiki", "reddit"}
     assert sum(r.is_impossible for r in tune) == 3168

@@ -7,14 +7,8 @@ import json
 import pytest
 import torch
 
-from qa.reader.model import (
-    META_FILE,
-    SpanModel,
-    keep_layers,
-    load_shipped,
-    load_tokenizer,
-    save_shipped,
-)
+from qa.reader.model import META_FILE, SpanModel, load_shipped, load_tokenizer
+from qa.training.weights import keep_layers, save_shipped, trained_state_from
 
 
 def test_keep_layers_renumbers_the_kept_layers_and_keeps_everything_else():

@@ -1,11 +1,14 @@
-"""SQuAD-format data for the span reader: loading, the binding splits, and training windows.
+"""SQuAD-format data for training the span reader: loading, the binding splits, training windows.
 
-The splits follow /work/shared/data/README.md ("Splits", binding), always by article title:
+The splits follow ../shared/data/README.md ("Splits", binding), always by article title:
 
-* held out (report only): six SQuAD v1.1 dev articles, ``HELD_OUT_TITLES``;
+* held out (report only): six SQuAD v1.1 dev articles, ``HELD_OUT_TITLES``; the v2.0 dev questions
+  of three of them (``HELD_OUT_V2_TITLES``) are the held-out abstention benchmark;
 * tuning (early stopping, thresholds): the 16 CS224n titles with their v2.0 questions, ``TUNING_TITLES``;
-* training: the other 26 SQuAD v1.1 dev articles plus SQuADShifts new_wiki and reddit;
-* evaluation only: SQuADShifts amazon.
+* training (``TRAINING_SOURCES``): SQuAD v1.1 train (rebuilt), the other 26 SQuAD v1.1 dev
+  articles, the v2.0 dev questions of the training-side v2.0 articles (real unanswerable
+  questions), SQuADShifts new_wiki and reddit, TyDi QA GoldP English train;
+* evaluation only: SQuADShifts amazon, TyDi QA GoldP English dev.
 
 Nothing here copies data into the repository: everything is read from ``data_dir`` at run time.
 """
@@ -19,9 +22,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.reader.windows import Window, tokenize_windows
+
 HELD_OUT_TITLES: frozenset[str] = frozenset(
     {"Super_Bowl_50", "Nikola_Tesla", "Oxygen", "Black_Death", "Kenya", "Rhine"}
 )
+# The held-out articles that SQuAD v2.0 dev also covers: their v2.0 questions (answerable and
+# unanswerable) are the held-out abstention benchmark.
+HELD_OUT_V2_TITLES: frozenset[str] = frozenset({"Oxygen", "Black_Death", "Rhine"})
 TUNING_TITLES: frozenset[str] = frozenset(
     {
         "1973_oil_crisis", "Computational_complexity_theory", "European_Union_law", "Force",
@@ -32,12 +40,21 @@ TUNING_TITLES: frozenset[str] = frozenset(
 )
 
 SQUAD_V11_DEV = "squad_v1.1/dev-v1.1.json.gz"
+SQUAD_V11_TRAIN = "squad_v1.1/train-v1.1.rebuilt.json.gz"
+SQUAD_V20_DEV = "squad_v2.0/dev-v2.0.rebuilt.json.gz"
 SQUAD_V20_CS224N = "squad_v2.0_cs224n/dev-v2.0.json"
 SHIFTS_NEW_WIKI = "squadshifts/new_wiki_v1.0.json.gz"
 SHIFTS_REDDIT = "squadshifts/reddit_v1.0.json.gz"
 SHIFTS_AMAZON = "squadshifts/amazon_reviews_v1.0.json.gz"
+TYDI_TRAIN = "tydiqa_goldp_en/tydiqa-goldp-en-train.json.gz"
+TYDI_DEV = "tydiqa_goldp_en/tydiqa-goldp-en-dev.json"
 # Which SQuADShifts sets are trained on (so reports never call them held out).
 TRAINED_SHIFTS = ("new_wiki", "reddit")
+
+# Training sources by name (a recipe lists the ones it uses, configs/*.json "train_sources").
+TRAINING_SOURCES = ("squad_train", "squad_dev", "squad_v2_dev", "new_wiki", "reddit", "tydi")
+# What the readers trained before 2026-12-01 used; a recipe without "train_sources" means these.
+LEGACY_TRAINING_SOURCES = ("squad_dev", "new_wiki", "reddit")
 
 
 def default_data_dir() -> Path:
@@ -51,7 +68,9 @@ def default_data_dir() -> Path:
 @dataclass(frozen=True)
 class SquadRecord:
     """One question with its paragraph. ``answers`` holds (text, char start) pairs; empty means
-    unanswerable (SQuAD v2.0 ``is_impossible``)."""
+    unanswerable (SQuAD v2.0 ``is_impossible``). ``alt_starts[i]`` holds the other character
+    starts where answer i's text also occurs, when the data could not tell which occurrence was
+    meant (the rebuilt files' ``answer_start_candidates``); empty otherwise."""
 
     qid: str
     source: str  # e.g. "squad_v1.1", "new_wiki"
@@ -59,6 +78,7 @@ class SquadRecord:
     context: str
     question: str
     answers: tuple[tuple[str, int], ...]
+    alt_starts: tuple[tuple[int, ...], ...] = ()
 
     @property
     def answer_texts(self) -> list[str]:
@@ -67,6 +87,11 @@ class SquadRecord:
     @property
     def is_impossible(self) -> bool:
         return not self.answers
+
+    @property
+    def is_ambiguous(self) -> bool:
+        """The first answer's text occurs more than once and its position was recovered, not given."""
+        return bool(self.alt_starts and self.alt_starts[0])
 
 
 def load_squad_json(path: str | Path) -> dict:
@@ -88,6 +113,7 @@ def flatten(data: dict, source: str) -> list[SquadRecord]:
             ctx = para["context"]
             for qa in para["qas"]:
                 answers: list[tuple[str, int]] = []
+                alts: list[tuple[int, ...]] = []
                 if not qa.get("is_impossible", False):
                     seen = set()
                     for a in qa.get("answers", []):
@@ -95,10 +121,13 @@ def flatten(data: dict, source: str) -> list[SquadRecord]:
                         if key not in seen:
                             seen.add(key)
                             answers.append(key)
+                            alts.append(tuple(int(c) for c in a.get("answer_start_candidates", ())
+                                              if int(c) != key[1]))
                 out.append(
                     SquadRecord(
                         qid=str(qa["id"]), source=source, title=title, context=ctx,
                         question=qa["question"], answers=tuple(answers),
+                        alt_starts=tuple(alts) if any(alts) else (),
                     )
                 )
     return out
@@ -113,18 +142,39 @@ def _dir(data_dir: str | Path | None) -> Path:
     return Path(data_dir) if data_dir is not None else default_data_dir()
 
 
-def training_records(data_dir: str | Path | None = None) -> list[SquadRecord]:
-    """The binding training split: 26 SQuAD v1.1 dev articles + SQuADShifts new_wiki + reddit."""
+def title_key(title: str) -> str:
+    """A Wikipedia title as SQuAD ("Black_Death") and TyDi ("Black Death") spell it, made one."""
+    return " ".join(title.replace("_", " ").split()).casefold()
+
+
+_HELD_OUT_OR_TUNING_KEYS = frozenset(title_key(t) for t in HELD_OUT_TITLES | TUNING_TITLES)
+
+
+def _not_held_out_or_tuning(records: Iterable[SquadRecord]) -> list[SquadRecord]:
+    """Records whose article is neither held out nor tuning, in any spelling of its title: TyDi's
+    English train set has questions on the Wikipedia articles "Oxygen" and "Force" too."""
+    return [r for r in records if title_key(r.title) not in _HELD_OUT_OR_TUNING_KEYS]
+
+
+def training_records(data_dir: str | Path | None = None,
+                     sources: Sequence[str] = LEGACY_TRAINING_SOURCES) -> list[SquadRecord]:
+    """The binding training split, from the named ``sources`` (``TRAINING_SOURCES``), in that order."""
     d = _dir(data_dir)
-    squad = [
-        r for r in load_records(d / SQUAD_V11_DEV, "squad_v1.1")
-        if r.title not in HELD_OUT_TITLES and r.title not in TUNING_TITLES
-    ]
-    return (
-        squad
-        + load_records(d / SHIFTS_NEW_WIKI, "new_wiki")
-        + load_records(d / SHIFTS_REDDIT, "reddit")
-    )
+    unknown = [s for s in sources if s not in TRAINING_SOURCES]
+    if unknown:
+        raise ValueError(f"unknown training source(s) {unknown}; choose from {', '.join(TRAINING_SOURCES)}")
+    loaders = {
+        "squad_train": lambda: load_records(d / SQUAD_V11_TRAIN, "squad_train"),
+        "squad_dev": lambda: _not_held_out_or_tuning(load_records(d / SQUAD_V11_DEV, "squad_v1.1")),
+        "squad_v2_dev": lambda: _not_held_out_or_tuning(load_records(d / SQUAD_V20_DEV, "squad_v2.0")),
+        "new_wiki": lambda: load_records(d / SHIFTS_NEW_WIKI, "new_wiki"),
+        "reddit": lambda: load_records(d / SHIFTS_REDDIT, "reddit"),
+        "tydi": lambda: load_records(d / TYDI_TRAIN, "tydi"),
+    }
+    out: list[SquadRecord] = []
+    for s in sources:
+        out += _not_held_out_or_tuning(loaders[s]())
+    return out
 
 
 def tuning_records(data_dir: str | Path | None = None) -> list[SquadRecord]:
@@ -144,9 +194,23 @@ def held_out_records(data_dir: str | Path | None = None) -> list[SquadRecord]:
     ]
 
 
+def held_out_abstention_records(data_dir: str | Path | None = None) -> list[SquadRecord]:
+    """The held-out abstention benchmark (report only): the rebuilt v2.0 dev questions of
+    ``HELD_OUT_V2_TITLES``, answerable and unanswerable."""
+    return [
+        r for r in load_records(_dir(data_dir) / SQUAD_V20_DEV, "squad_v2.0")
+        if r.title in HELD_OUT_V2_TITLES
+    ]
+
+
 def amazon_records(data_dir: str | Path | None = None) -> list[SquadRecord]:
     """SQuADShifts amazon reviews: evaluation only."""
     return load_records(_dir(data_dir) / SHIFTS_AMAZON, "amazon")
+
+
+def tydi_dev_records(data_dir: str | Path | None = None) -> list[SquadRecord]:
+    """TyDi QA GoldP English dev: evaluation only (information-seeking questions)."""
+    return load_records(_dir(data_dir) / TYDI_DEV, "tydi_dev")
 
 
 def sample_records(records: Sequence[SquadRecord], n: int | None, seed: int) -> list[SquadRecord]:
@@ -161,73 +225,6 @@ def sample_records(records: Sequence[SquadRecord], n: int | None, seed: int) -> 
 # ---------------------------------------------------------------------------------------------
 # Windows
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Window:
-    """One tokenised (question, context slice) pair.
-
-    ``offsets[i]`` is the (start, end) character range of token i in the context, or None for
-    question / special tokens. ``start_position``/``end_position`` are the answer's token
-    positions, 0 (the CLS token) when the window does not contain the answer.
-    """
-
-    example_index: int
-    input_ids: list[int]
-    token_type_ids: list[int]
-    offsets: list[tuple[int, int] | None]
-    start_position: int = 0
-    end_position: int = 0
-
-    @property
-    def context_token_range(self) -> tuple[int, int]:
-        """(first, last) token index of the context part of the window (inclusive)."""
-        idx = [i for i, o in enumerate(self.offsets) if o is not None]
-        return idx[0], idx[-1]
-
-
-def truncate_question(tokenizer, question: str, max_question_tokens: int) -> str:
-    """Cut very long questions so the context always gets most of the window."""
-    q = question.strip()
-    enc = tokenizer(q, add_special_tokens=False, return_offsets_mapping=True)
-    offs = enc["offset_mapping"]
-    if len(offs) <= max_question_tokens:
-        return q
-    return q[: offs[max_question_tokens - 1][1]]
-
-
-def tokenize_windows(
-    tokenizer,
-    questions: Sequence[str],
-    contexts: Sequence[str],
-    max_seq_len: int,
-    stride: int,
-    max_question_tokens: int = 64,
-) -> list[Window]:
-    """Window every (question, context) pair: ``truncation="only_second"`` with ``stride`` tokens
-    of overlap between consecutive windows. Labels are left at 0 (see ``label_windows``)."""
-    qs = [truncate_question(tokenizer, q, max_question_tokens) for q in questions]
-    enc = tokenizer(
-        qs, list(contexts),
-        truncation="only_second", max_length=max_seq_len, stride=stride,
-        return_overflowing_tokens=True, return_offsets_mapping=True, padding=False,
-    )
-    windows: list[Window] = []
-    for w in range(len(enc["input_ids"])):
-        seq_ids = enc.sequence_ids(w)
-        offs = [
-            (int(o[0]), int(o[1])) if s == 1 else None
-            for o, s in zip(enc["offset_mapping"][w], seq_ids)
-        ]
-        windows.append(
-            Window(
-                example_index=int(enc["overflow_to_sample_mapping"][w]),
-                input_ids=list(enc["input_ids"][w]),
-                token_type_ids=list(enc["token_type_ids"][w]),
-                offsets=offs,
-            )
-        )
-    return windows
 
 
 def answer_token_span(window: Window, answer_start: int, answer_end: int) -> tuple[int, int]:
@@ -263,20 +260,38 @@ def build_training_windows(
     seed: int = 0,
     batch: int = 512,
     cross_negative_fraction: float = 0.0,
+    unanswerable_keep_fraction: float | None = None,
+    ambiguous: str = "first",
 ) -> tuple[list[Window], dict]:
     """Training windows with start/end labels from each record's first answer.
 
     Windows that miss the answer are labelled with the CLS position (the no-answer logit); only
     ``negative_keep_fraction`` of them are kept, so the time budget goes mostly to real spans.
+    Windows of *unanswerable* questions (SQuAD v2.0) are kept with ``unanswerable_keep_fraction``
+    (default: the same fraction): they are the only real "no answer" questions there are.
     ``cross_negative_fraction`` of the answerable records also get one window of *another*
     paragraph of the same article, labelled no-answer: in the product the reader mostly sees
     retrieved passages that do not answer, and they look like these (same topic, wrong place).
+
+    ``ambiguous`` says what to do with an answer whose text occurs several times in the paragraph
+    and whose start was recovered, not given (``SquadRecord.alt_starts``): ``"first"`` trusts the
+    recovered start, ``"drop"`` skips the question, ``"marginal"`` labels every occurrence inside
+    the window (``Window.alt_positions``) so the loss can sum their probabilities.
     Returns the windows and counts.
     """
+    if ambiguous not in ("first", "drop", "marginal"):
+        raise ValueError(f"ambiguous must be 'first', 'drop' or 'marginal', not {ambiguous!r}")
+    if unanswerable_keep_fraction is None:
+        unanswerable_keep_fraction = negative_keep_fraction
     rng = random.Random(seed)
     kept: list[Window] = []
     stats = {"records": len(records), "windows": 0, "positives": 0, "negatives_kept": 0,
-             "negatives_dropped": 0, "unlabelable": 0, "cross_negatives": 0}
+             "negatives_dropped": 0, "unanswerable_windows": 0, "cross_negatives": 0,
+             "ambiguous_records": 0, "ambiguous_dropped": 0, "multi_label_windows": 0}
+    if ambiguous == "drop":
+        stats["ambiguous_dropped"] = sum(r.is_ambiguous for r in records)
+        records = [r for r in records if not r.is_ambiguous]
+    stats["ambiguous_records"] = sum(r.is_ambiguous for r in records)
     if cross_negative_fraction > 0:
         by_title: dict[tuple[str, str], list[str]] = {}
         for r in records:
@@ -313,21 +328,47 @@ def build_training_windows(
         for w in wins:
             rec = chunk[w.example_index]
             w.example_index += b
-            if rec.answers:
-                text, start = rec.answers[0]
-                ts, te = answer_token_span(w, start, start + len(text))
-            else:
-                ts, te = 0, 0
-            if ts > 0:
-                w.start_position, w.end_position = ts, te
+            if rec.is_impossible:
+                stats["unanswerable_windows"] += 1
+                if rng.random() < unanswerable_keep_fraction:
+                    kept.append(w)
+                    stats["negatives_kept"] += 1
+                else:
+                    stats["negatives_dropped"] += 1
+                continue
+            text, start = rec.answers[0]
+            starts = [start]
+            if ambiguous == "marginal" and rec.alt_starts:
+                starts += list(rec.alt_starts[0])
+            spans = [answer_token_span(w, s, s + len(text)) for s in starts]
+            spans = [sp for sp in spans if sp[0] > 0]
+            if spans:
+                (w.start_position, w.end_position), w.alt_positions = spans[0], sorted(set(spans[1:]) - {spans[0]})
                 kept.append(w)
                 stats["positives"] += 1
+                stats["multi_label_windows"] += bool(w.alt_positions)
             elif rng.random() < negative_keep_fraction:
                 kept.append(w)
                 stats["negatives_kept"] += 1
             else:
                 stats["negatives_dropped"] += 1
     return kept, stats
+
+
+_CONTEXT_TOKEN = (0, 0)  # one shared placeholder: training needs only "is this a context token"
+
+
+def compact_for_training(windows: list[Window]) -> list[Window]:
+    """Shrink labelled windows in place for a long training run: token ids become numpy arrays
+    and the character offsets (needed only to label and to decode) become one shared placeholder
+    per context token. ~190k windows of all of SQuAD take ~1 GB instead of ~5 GB."""
+    import numpy as np
+
+    for w in windows:
+        w.input_ids = np.asarray(w.input_ids, dtype=np.int64)
+        w.token_type_ids = np.asarray(w.token_type_ids, dtype=np.int64)
+        w.offsets = [None if o is None else _CONTEXT_TOKEN for o in w.offsets]
+    return windows
 
 
 def iter_titles(records: Iterable[SquadRecord]) -> set[str]:
