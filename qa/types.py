@@ -19,6 +19,11 @@ class Document:
     path: str  # source path as given (relative to the corpus folder)
     text: str
     sha256: str  # of the raw file bytes: drives incremental indexing
+    # Where and when it was published, where known ("" otherwise): the outlet's name, an ISO date
+    # (YYYY-MM-DD, or YYYY-MM / YYYY when only that is known) and the article's canonical URL.
+    source: str = ""
+    published: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,9 @@ class Citation:
     sentence_start: int  # in document.text
     sentence_end: int
     chunk_id: str
+    source: str = ""  # the article's outlet, publication date and URL (Document), "" when unknown
+    published: str = ""
+    url: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,0 +1,70 @@
+"""Restricting retrieval to some articles: a publication-date range and a set of outlets.
+
+A ``Filter`` is applied by the index *before* ranking (each backend turns it into its own
+pre-filter), never by dropping hits afterwards, so a filtered question still gets its full
+``depth`` of candidates from the articles it may see.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .types import Document
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def check_date(value: str, what: str = "date") -> str:
+    """``value`` if it is an ISO date (YYYY, YYYY-MM or YYYY-MM-DD), else ValueError saying so."""
+    v = value.strip()
+    if not _DATE.match(v):
+        raise ValueError(f"{what} {value!r} is not a date: write it as YYYY-MM-DD (or YYYY-MM, or YYYY)")
+    return v
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Articles published in ``[since, until]`` (inclusive, ISO dates; a partial date such as
+    "2020" or "2020-01" covers the whole year or month) and, when ``sources`` is given, by one of
+    those outlets (compared case-insensitively). An article without a date never matches a date
+    range; one without an outlet never matches a source list."""
+
+    since: str | None = None
+    until: str | None = None
+    sources: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.since is not None:
+            object.__setattr__(self, "since", check_date(self.since, "--since"))
+        if self.until is not None:
+            object.__setattr__(self, "until", check_date(self.until, "--until"))
+        if self.sources is not None:
+            object.__setattr__(self, "sources", frozenset(s.strip().casefold() for s in self.sources if s.strip()))
+        if self.since and self.until and self.since[: len(self.until)] > self.until:
+            raise ValueError(f"--since {self.since} is after --until {self.until}")
+
+    @classmethod
+    def of(cls, since: str | None = None, until: str | None = None,
+           sources: Iterable[str] | None = None) -> "Filter | None":
+        """A filter, or None when nothing restricts (the common case costs nothing)."""
+        srcs = frozenset(sources) if sources else None
+        if not since and not until and not srcs:
+            return None
+        return cls(since or None, until or None, srcs)
+
+    def matches(self, doc: Document) -> bool:
+        return self.matches_fields(doc.published, doc.source)
+
+    def matches_fields(self, published: str, source: str) -> bool:
+        if self.since or self.until:
+            if not published:
+                return False
+            # compare on the shorter of the two precisions: "2020-01-15" is within "2020" .. "2020"
+            if self.since and published[: len(self.since)] < self.since[: len(published)]:
+                return False
+            if self.until and published[: len(self.until)] > self.until[: len(published)]:
+                return False
+        if self.sources is not None and source.strip().casefold() not in self.sources:
+            return False
+        return True
