@@ -33,12 +33,17 @@ class DenseIndex:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self.index.reconstruct_n(0, len(self))
 
-    def search(self, query: np.ndarray, depth: int) -> list[tuple[int, float]]:
-        """(row, cosine) pairs, best first; FAISS's -1 padding is dropped."""
-        if len(self) == 0 or depth <= 0:
+    def search(self, query: np.ndarray, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, cosine) pairs, best first; FAISS's -1 padding is dropped. ``allowed`` (row numbers)
+        restricts the search to those rows inside FAISS (a pre-filter: the best ``depth`` of them)."""
+        if len(self) == 0 or depth <= 0 or (allowed is not None and len(allowed) == 0):
             return []
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64)))
+            depth = min(depth, len(allowed))
         scores, rows = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
-                                         min(depth, len(self)))
+                                         min(depth, len(self)), params=params)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
 
     def save(self, path: Path) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
+import numpy as np
 import Stemmer
 
 log = logging.getLogger(__name__)
@@ -35,16 +36,23 @@ class LexicalIndex:
     def __len__(self) -> int:
         return self.size
 
-    def search(self, query: str, depth: int) -> list[tuple[int, float]]:
-        """(row, BM25 score) pairs, best first; rows sharing no term with the query are dropped."""
-        if self.retriever is None or depth <= 0:
+    def search(self, query: str, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, BM25 score) pairs, best first; rows sharing no term with the query are dropped.
+        ``allowed`` (row numbers) restricts scoring to those rows (bm25s's weight mask: a pre-filter)."""
+        if self.retriever is None or depth <= 0 or (allowed is not None and len(allowed) == 0):
             return []
         tokens = tokenize([query])
         vocab = self.retriever.vocab_dict
         tokens = [[t for t in tokens[0] if t in vocab]]
         if not tokens[0]:
             return []
-        rows, scores = self.retriever.retrieve(tokens, k=min(depth, self.size), show_progress=False)
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(self.size, dtype=np.float32)
+            mask[np.asarray(allowed, dtype=np.int64)] = 1.0
+            depth = min(depth, len(allowed))
+        rows, scores = self.retriever.retrieve(tokens, k=min(depth, self.size), show_progress=False,
+                                               weight_mask=mask)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
 
     def save(self, folder: Path) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .config import QAConfig
 from .embed import Encoder, MiniLMEncoder
+from .filters import Filter
 from .load import Skipped, load_corpus
 from .reader import Reader, make_reader
 from .retrieve import MODES, HybridRetriever
@@ -142,19 +143,19 @@ class Pipeline:
     # ------------------------------------------------------------ questions
 
     def retrieve(self, question: str, mode: str | None = None, depth: int | None = None,
-                 top_k: int | None = None) -> list[Hit]:
+                 top_k: int | None = None, filter: Filter | None = None) -> list[Hit]:
         retriever = self._require_index()
         question = clean_question(question)
         with self._model_lock:
-            return retriever.retrieve(question, mode=mode or self.mode, depth=depth, top_k=top_k)
+            return retriever.retrieve(question, mode=mode or self.mode, depth=depth, top_k=top_k, filter=filter)
 
-    def read(self, question: str, top_k: int = 6, mode: str | None = None) -> Reading:
+    def read(self, question: str, top_k: int = 6, mode: str | None = None, filter: Filter | None = None) -> Reading:
         """Retrieve and read, nothing more (see ``Reading``). ``ask`` turns the result into answers;
         ``scripts/fit_ranker.py`` learns from it."""
         retriever = self._require_index()
         question = clean_question(question)
         with self._model_lock:
-            hits = retriever.retrieve(question, mode=mode or self.mode, top_k=self.config.passages)
+            hits = retriever.retrieve(question, mode=mode or self.mode, top_k=self.config.passages, filter=filter)
             timings = dict(retriever.timings)
             t0 = time.perf_counter()
             passages = [Passage(h.chunk.doc_id, h.chunk.doc_start, h.chunk.text) for h in hits]
@@ -182,8 +183,9 @@ class Pipeline:
         return (ranker or self.reader).min_score
 
     def ask(self, question: str, top_k: int | None = None, min_score: float | None = None,
-            mode: str | None = None) -> list[Answer]:
+            mode: str | None = None, filter: Filter | None = None) -> list[Answer]:
         """Distinct answers, best first; ``[]`` when the articles do not answer the question.
+        ``filter`` (qa/filters.py) restricts the articles searched.
 
         Raises ``QuestionError`` for an empty, wordless or over-long question.
         """
@@ -193,7 +195,7 @@ class Pipeline:
         # Ask for extra spans: answers with the same text merge into one, so some candidates fold away;
         # a ranker sees as many candidates as it was fitted on.
         wanted = max(top_k * 2, rank.CANDIDATES) if self.ranker is not None else top_k * 2
-        r = self.read(question, top_k=wanted, mode=mode)
+        r = self.read(question, top_k=wanted, mode=mode, filter=filter)
         answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
                    if r.output else [])
         self.last_timings = {**r.timings, "total": time.perf_counter() - started}
@@ -219,9 +221,9 @@ class Pipeline:
                              "total": time.perf_counter() - started}
         return answers
 
-    def closest_passages(self, question: str, n: int = 3) -> list[Hit]:
+    def closest_passages(self, question: str, n: int = 3, filter: Filter | None = None) -> list[Hit]:
         """What the chat shows when there is no answer: the best-matching chunks."""
-        return self.retrieve(question, top_k=n)
+        return self.retrieve(question, top_k=n, filter=filter)
 
     def _answers(self, output, passages, hits, documents, top_k, min_score, ranker=None) -> list[Answer]:
         """Reader spans -> distinct ``Answer``s with citations; ``documents`` maps doc_id to the

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .embed import Encoder
+from .filters import Filter
 from .fuse import rrf
 from .store import CorpusIndex
 from .types import Hit
@@ -37,8 +38,9 @@ class HybridRetriever:
         return vector
 
     def retrieve(self, question: str, mode: str = "hybrid", depth: int | None = None,
-                 top_k: int | None = None) -> list[Hit]:
-        """Best chunks for ``question``. ``depth`` = candidates per list, ``top_k`` = hits returned."""
+                 top_k: int | None = None, filter: Filter | None = None) -> list[Hit]:
+        """Best chunks for ``question``. ``depth`` = candidates per list, ``top_k`` = hits returned;
+        ``filter`` restricts both lists to the articles it admits before they are ranked."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         if depth is None:
@@ -48,20 +50,21 @@ class HybridRetriever:
         self.timings = {"encode": 0.0, "search": 0.0}
         if len(self.index.chunks) == 0:
             return []
+        allowed = self.index.rows_matching(filter)
         rankings: dict[str, list[int]] = {}
         scores: dict[str, dict[int, float]] = {}
         if mode in ("hybrid", "dense"):
             t0 = time.perf_counter()
             query = self.embed_query(question)
             t1 = time.perf_counter()
-            found = self.index.dense.search(query, depth)
+            found = self.index.dense.search(query, depth, allowed)
             self.timings["encode"] += t1 - t0
             self.timings["search"] += time.perf_counter() - t1
             rankings["dense"] = [r for r, _ in found]
             scores["dense"] = dict(found)
         if mode in ("hybrid", "bm25"):
             t0 = time.perf_counter()
-            found = self.index.lexical.search(question, depth)
+            found = self.index.lexical.search(question, depth, allowed)
             self.timings["search"] += time.perf_counter() - t0
             rankings["bm25"] = [r for r, _ in found]
             scores["bm25"] = dict(found)

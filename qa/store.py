@@ -34,6 +34,7 @@ import numpy as np
 from .chunk import chunk_document
 from .config import QAConfig
 from .embed import Encoder
+from .filters import Filter
 from .index_dense import DenseIndex
 from .index_lexical import LexicalIndex
 from .types import Chunk, Document
@@ -67,6 +68,14 @@ class CorpusIndex:
         self.rows_by_doc: dict[str, list[int]] = {}
         for row, c in enumerate(self.chunks):
             self.rows_by_doc.setdefault(c.doc_id, []).append(row)
+
+    def rows_matching(self, filter: Filter | None) -> np.ndarray | None:
+        """Chunk rows of the articles ``filter`` admits (sorted), or None when there is no filter."""
+        if filter is None:
+            return None
+        rows = [r for doc_id, rs in self.rows_by_doc.items()
+                if (d := self.documents.get(doc_id)) is not None and filter.matches(d) for r in rs]
+        return np.array(sorted(rows), dtype=np.int64)
 
     def is_current_for(self, documents: Sequence[Document]) -> bool:
         """Same set of articles with the same content hashes as the corpus now."""

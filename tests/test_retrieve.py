@@ -52,3 +52,41 @@ def test_query_embeddings_are_cached_and_bounded(retriever, fake_encoder):
         retriever.retrieve(q, mode="dense")
     # storm, bridge, apples embedded once each; "bridge" again after it fell out of the 2-entry cache.
     assert fake_encoder.encoded == ["storm", "bridge", "apples", "bridge"]
+
+
+def _with_metadata(index, meta):
+    from dataclasses import replace
+
+    index.documents = {d: replace(doc, **meta.get(d, {})) for d, doc in index.documents.items()}
+    return index
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_a_filter_restricts_each_list_before_ranking(retriever, mode):
+    from qa.filters import Filter
+
+    _with_metadata(retriever.index, {"bridge": {"published": "2021-03-03", "source": "Tay Times"},
+                                     "storm": {"published": "2022-09-24", "source": "Halifax Herald"},
+                                     "harvest": {"published": "2022-10-01", "source": "Tay Times"}})
+    question = "Who designed the Tay bridge, far from Nova Scotia?"
+    assert retriever.retrieve(question, mode=mode)[0].chunk.doc_id == "bridge"
+    hits = retriever.retrieve(question, mode=mode, filter=Filter(since="2022"))
+    assert hits and {h.chunk.doc_id for h in hits} <= {"storm", "harvest"}
+    # the filtered list is what ranking the admitted chunks alone gives, in full depth, not a cut of
+    # the unfiltered list
+    admitted = [h for h in retriever.retrieve(question, mode=mode, depth=100) if h.chunk.doc_id != "bridge"]
+    if mode != "hybrid":
+        assert [h.chunk.chunk_id for h in hits] == [h.chunk.chunk_id for h in admitted][: len(hits)]
+    by_source = retriever.retrieve("apples", mode=mode, filter=Filter(sources=frozenset({"tay times"})))
+    assert {h.chunk.doc_id for h in by_source} <= {"bridge", "harvest"}
+    assert retriever.retrieve(question, mode=mode, filter=Filter(until="1999")) == []
+
+
+def test_allowed_rows_in_faiss_match_brute_force_over_those_rows(retriever, fake_encoder):
+    q = fake_encoder.encode(["storm winds Halifax"])[0]
+    vectors = retriever.index.dense.vectors()
+    allowed = np.array([0, 2], dtype=np.int64)
+    got = retriever.index.dense.search(q, 5, allowed)
+    want = sorted(((int(r), float(vectors[r] @ q)) for r in allowed), key=lambda p: -p[1])
+    assert [r for r, _ in got] == [r for r, _ in want]
+    assert retriever.index.dense.search(q, 5, np.array([], dtype=np.int64)) == []
