@@ -23,6 +23,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from qa import chat, corpus_admin  # noqa: E402  (light: models and gradio load lazily, --help stays fast)
 from qa.options import add_pipeline_arguments, build_pipeline  # noqa: E402
+from qa.backends import IndexLocationError  # noqa: E402
 from qa.load import MAX_FILE_BYTES, LoadError  # noqa: E402
 from qa.pipeline import QuestionError  # noqa: E402
 
@@ -256,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         pipeline = build_pipeline(args, progress=True)  # loads models, brings the index up to date
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, IndexLocationError) as exc:  # a missing corpus, an unusable index location
         print(f"error: {exc}", file=sys.stderr)
         return 1
     examples = example_questions(pipeline)

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from .options import add_pipeline_arguments, build_pipeline
+from .options import add_pipeline_arguments, backend_from_args, build_pipeline
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -26,11 +26,12 @@ EXIT_FAILURE = 1
 def cmd_index(args) -> int:
     from .pipeline import Pipeline
 
-    pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader="heuristic")
+    pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader="heuristic",
+                        backend=backend_from_args(args))
     report = pipeline.index(progress=not args.quiet)
     for s in pipeline.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
-    print(f"index {args.index_dir}: {report.summary()}")
+    print(f"index {pipeline.backend.describe()}: {report.summary()}")
     if not report.chunks_total:
         print(f"note: no articles indexed; put .txt, .md or .html files in {args.corpus}", file=sys.stderr)
     return 0
@@ -90,7 +91,7 @@ def cmd_predict(args) -> int:
     else:  # every line brings its own context: no index needed
         from .pipeline import Pipeline
         pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader=args.reader,
-                            min_score=args.min_score)
+                            min_score=args.min_score, backend=backend_from_args(args))
     out_rows = []
     problems = 0
     for row in tqdm(rows, desc="questions", unit="q", disable=args.quiet):
@@ -177,9 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from .backends import IndexLocationError
+
     try:
         return args.func(args)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, IndexLocationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

@@ -14,6 +14,10 @@ class QAConfig:
     depth: int = 20  # candidates taken from each retriever before fusion
     rrf_k: int = 60  # Cormack et al. 2009 constant; ranks are 1-based inside the formula
     passages: int = 5  # fused hits handed to the reader
+    # Dense index kind by size (qa/index_dense.py): exact while this many chunks or fewer, then IVF-SQ8
+    # searched in dense_nprobe lists (both measured in reports/scale.md).
+    dense_flat_max: int = 200_000
+    dense_nprobe: int = 32
     # Answers.
     top_k: int = 3
     encode_batch_size: int = 32

@@ -403,7 +403,8 @@ def _shown(record: dict) -> str:
 
 def evaluate(questions_path: str | Path, corpus: str | Path = "seeds", index_dir: str | Path = "embeddings",
              reader: str | None = None, retriever: str = "hybrid", min_score: float | None = None,
-             top_k: int = 3, progress: bool = True, limit: int | None = None) -> tuple[dict, list[dict], dict]:
+             top_k: int = 3, progress: bool = True, limit: int | None = None,
+             backend="faiss") -> tuple[dict, list[dict], dict]:
     """Index ``corpus`` (incrementally), run every question (the first ``limit`` if given),
     return (summary, records, meta)."""
     from .eval import report as R
@@ -412,7 +413,7 @@ def evaluate(questions_path: str | Path, corpus: str | Path = "seeds", index_dir
     questions = load_questions(questions_path)[:limit]
     started = time.perf_counter()
     pipeline = Pipeline(corpus_dir=corpus, index_dir=index_dir, reader=reader, retriever=retriever,
-                        min_score=min_score)
+                        min_score=min_score, backend=backend)
     pipeline.index(progress=progress)
     pipeline.warm_up()
     records, answer_seconds = run_questions(pipeline, questions, top_k=top_k, raw_score=True, progress=progress)
@@ -423,6 +424,7 @@ def evaluate(questions_path: str | Path, corpus: str | Path = "seeds", index_dir
     }
     meta = {
         "questions": str(questions_path), "corpus": str(corpus), "index_dir": str(index_dir),
+        "backend": pipeline.backend.describe(),
         "reader": pipeline.reader.name, "retriever": retriever, "threshold": abstention_threshold(pipeline),
         "documents": len(pipeline.documents), "chunks": pipeline.chunk_count,
         "machine": R.machine_info(), "command": invocation(), "seconds": time.perf_counter() - started,
@@ -447,11 +449,13 @@ def print_summary(summary: dict, file=None) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .eval.report import atomic_write_json
+    from .options import backend_from_args
 
     try:
         summary, records, meta = evaluate(args.questions, corpus=args.corpus, index_dir=args.index_dir,
                                           reader=args.reader, retriever=args.retriever, min_score=args.min_score,
-                                          top_k=args.top_k, progress=not args.quiet, limit=args.limit)
+                                          top_k=args.top_k, progress=not args.quiet, limit=args.limit,
+                                          backend=backend_from_args(args))
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

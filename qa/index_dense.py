@@ -1,59 +1,230 @@
-"""Dense index: exact inner-product search in FAISS over normalised vectors.
+"""Dense index: inner-product search in FAISS over normalised vectors, flat or approximate by size.
 
-Row i of the FAISS index is chunk i of ``chunks.jsonl``; an update rebuilds the flat index from
-the kept rows plus the new ones (cheap next to embedding), so ids never drift.
+Row i of the dense index is chunk i of ``chunks.jsonl``. Small indexes are exact (``IndexFlatIP``);
+past ``flat_max`` chunks the index is an inverted file over scalar-quantised (8-bit) vectors,
+``IVF{nlist},SQ8`` (one range for all dimensions), searched in ``nprobe`` lists: a quarter of flat's memory and a fraction of its
+work (reports/scale.md measures both). Either kind is updated in place: ``remove_rows`` and ``add``
+keep row i = chunk i, so an update need not rebuild what it did not change.
+
+Rows vs FAISS ids: a flat index renumbers itself on removal, exactly as a list does. An IVF
+index keeps the id each vector was added with, so ``_ids`` holds the FAISS id of every row; rows
+are only ever removed or appended (with ids above all others), so ``_ids`` stays sorted and a
+FAISS id maps back to its row by binary search.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import faiss
 import numpy as np
 
+# Flat search at 200k x 384 dims took p95 ~15 ms on this machine's 2 cores, at 1M ~70 ms
+# (reports/scale.md): past this size the approximate index is chosen.
+FLAT_MAX = 200_000
+NPROBE = 32  # lists searched: recall@20 vs flat >= 97% on the real questions at 1M (reports/scale.md)
+_EXACT_ALLOWED_SHARE = 0.05  # a filter admitting fewer rows than this share is searched exactly
 
-class DenseIndex:
-    def __init__(self, dimension: int) -> None:
-        self.dimension = dimension
-        self.index = faiss.IndexFlatIP(dimension)
+
+@dataclass(frozen=True)
+class DenseSpec:
+    """Which FAISS index and its parameters; recorded in the manifest (``dense``)."""
+
+    kind: str = "flat"  # "flat" | "ivf_sq8"
+    nlist: int = 0  # inverted lists (ivf only)
+    nprobe: int = 0  # lists searched per query (ivf only)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "faiss": faiss.__version__}
 
     @classmethod
-    def from_vectors(cls, vectors: np.ndarray, dimension: int) -> "DenseIndex":
-        out = cls(dimension)
-        if len(vectors):
-            if vectors.ndim != 2 or vectors.shape[1] != dimension:
-                raise ValueError(f"vectors have shape {vectors.shape}, expected (n, {dimension})")
-            out.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    def from_dict(cls, d: dict) -> "DenseSpec":
+        return cls(str(d.get("kind", "flat")), int(d.get("nlist", 0)), int(d.get("nprobe", 0)))
+
+    @classmethod
+    def for_size(cls, n: int, flat_max: int = FLAT_MAX, nprobe: int = NPROBE) -> "DenseSpec":
+        """Flat while it is fast enough; beyond, IVF-SQ8 with ~4 sqrt(n) lists (a power of two,
+        the FAISS guidelines' 4-16 sqrt(n)) and ``nprobe`` of them searched.
+
+        >>> DenseSpec.for_size(1_000_000)
+        DenseSpec(kind='ivf_sq8', nlist=4096, nprobe=32)
+        """
+        if n <= flat_max:
+            return cls()
+        nlist = 2 ** max(1, round(math.log2(4 * math.sqrt(n))))
+        nlist = max(1, min(nlist, n // 39))  # k-means wants >= 39 training points per list
+        return cls("ivf_sq8", nlist, min(nprobe, nlist))
+
+    def same_structure(self, other: "DenseSpec") -> bool:
+        """Whether an index of ``other`` can be updated in place into one of this spec (nprobe is a
+        search setting, not part of the structure)."""
+        return (self.kind, self.nlist) == (other.kind, other.nlist)
+
+
+class DenseIndex:
+    def __init__(self, dimension: int, spec: DenseSpec | None = None) -> None:
+        self.dimension = dimension
+        self.spec = spec or DenseSpec()
+        self.index = faiss.IndexFlatIP(dimension) if self.spec.kind == "flat" else None
+        self._ids = np.zeros(0, dtype=np.int64)  # FAISS id of each row (ivf only)
+
+    @classmethod
+    def from_vectors(cls, vectors: np.ndarray, dimension: int, spec: DenseSpec | None = None) -> "DenseIndex":
+        """Build from scratch (an IVF index is trained on these vectors: a sample of at most 64 per list)."""
+        out = cls(dimension, spec)
+        if vectors.ndim != 2 or (len(vectors) and vectors.shape[1] != dimension):
+            raise ValueError(f"vectors have shape {vectors.shape}, expected (n, {dimension})")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if out.spec.kind == "ivf_sq8":
+            if len(vectors) < out.spec.nlist:
+                raise ValueError(f"an IVF index of {out.spec.nlist} lists needs at least that many vectors, "
+                                 f"got {len(vectors)}")
+            quantizer = faiss.IndexFlatIP(dimension)
+            # One 8-bit range for all dimensions, not one per dimension: vectors added later may use
+            # dimensions the training sample barely did, and a per-dimension range would clip them.
+            index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, out.spec.nlist,
+                                                  faiss.ScalarQuantizer.QT_8bit_uniform, faiss.METRIC_INNER_PRODUCT)
+            sample = vectors
+            if len(vectors) > 64 * out.spec.nlist:
+                pick = np.random.default_rng(0).choice(len(vectors), 64 * out.spec.nlist, replace=False)
+                sample = vectors[np.sort(pick)]
+            index.train(sample)
+            index.nprobe = out.spec.nprobe
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct by id, survives removals
+            out.index = index
+        out.add(vectors)
         return out
 
     def __len__(self) -> int:
         return self.index.ntotal
 
-    def vectors(self) -> np.ndarray:
-        if len(self) == 0:
+    # ------------------------------------------------------------ updates (row i stays chunk i)
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Append rows ``len(self) ..`` for ``vectors``."""
+        if not len(vectors):
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
+            raise ValueError(f"vectors have shape {vectors.shape}, expected (n, {self.dimension})")
+        if self.spec.kind == "flat":
+            self.index.add(vectors)
+            return
+        first = int(self._ids[-1]) + 1 if len(self._ids) else 0
+        ids = np.arange(first, first + len(vectors), dtype=np.int64)
+        self.index.add_with_ids(vectors, ids)
+        self._ids = np.concatenate([self._ids, ids])
+
+    def remove_rows(self, rows) -> None:
+        """Delete ``rows``; later rows move up, as in a list."""
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        if not len(rows):
+            return
+        if rows[0] < 0 or rows[-1] >= len(self):
+            raise IndexError(f"rows {rows[0]}..{rows[-1]} outside 0..{len(self) - 1}")
+        # An IVF direct map (hashtable) removes only through an IDSelectorArray.
+        ids = rows if self.spec.kind == "flat" else np.ascontiguousarray(self._ids[rows])
+        removed = self.index.remove_ids(faiss.IDSelectorArray(ids))
+        if removed != len(rows):
+            raise RuntimeError(f"FAISS removed {removed} vectors, {len(rows)} were asked for")
+        if self.spec.kind != "flat":
+            self._ids = np.delete(self._ids, rows)
+
+    def tune(self, spec: DenseSpec) -> None:
+        """Take ``spec``'s search settings (same structure: kind and lists)."""
+        if not self.spec.same_structure(spec):
+            raise ValueError(f"cannot turn a {self.spec} index into {spec} in place")
+        self.spec = spec
+        if spec.kind != "flat":
+            self.index.nprobe = spec.nprobe
+
+    def copy(self) -> "DenseIndex":
+        """An independent copy (the live index keeps serving while its copy is updated)."""
+        out = DenseIndex(self.dimension, self.spec)
+        out.index = faiss.clone_index(self.index)
+        if self.spec.kind != "flat":
+            out.index.nprobe = self.spec.nprobe
+            out.index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        out._ids = self._ids.copy()
+        return out
+
+    def vectors(self, rows=None) -> np.ndarray:
+        """The stored vectors of ``rows`` (all by default); exact for flat, 8-bit-decoded for IVF."""
+        if rows is None:
+            rows = np.arange(len(self), dtype=np.int64)
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self.index.reconstruct_n(0, len(self))
+        if self.spec.kind == "flat":
+            if len(rows) == len(self) and (rows == np.arange(len(self))).all():
+                return self.index.reconstruct_n(0, len(self))
+            return self.index.reconstruct_batch(rows)
+        return self.index.reconstruct_batch(self._ids[rows])
+
+    # ------------------------------------------------------------ search
 
     def search(self, query: np.ndarray, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(row, cosine) pairs, best first; FAISS's -1 padding is dropped. ``allowed`` (row numbers)
-        restricts the search to those rows inside FAISS (a pre-filter: the best ``depth`` of them)."""
+        restricts the search to those rows inside FAISS (a pre-filter: the best ``depth`` of them;
+        on an IVF index a narrow filter is searched exactly over its rows)."""
         if len(self) == 0 or depth <= 0 or (allowed is not None and len(allowed) == 0):
             return []
-        params = None
+        query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        if self.spec.kind == "flat":
+            params = None
+            if allowed is not None:
+                params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64)))
+                depth = min(depth, len(allowed))
+            scores, rows = self.index.search(query, min(depth, len(self)), params=params)
+            return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64)))
+            allowed = np.asarray(allowed, dtype=np.int64)
+            if len(allowed) <= _EXACT_ALLOWED_SHARE * len(self):
+                # Few admitted rows: the probed lists may hold none of them; score them all instead.
+                scores = self.vectors(allowed) @ query[0]
+                order = np.argsort(-scores, kind="stable")[:depth]
+                return [(int(allowed[i]), float(scores[i])) for i in order]
+        params = faiss.SearchParametersIVF(nprobe=self.spec.nprobe)
+        if allowed is not None:
+            params.sel = faiss.IDSelectorBatch(np.ascontiguousarray(self._ids[allowed]))
             depth = min(depth, len(allowed))
-        scores, rows = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
-                                         min(depth, len(self)), params=params)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        scores, ids = self.index.search(query, min(depth, len(self)), params=params)
+        keep = ids[0] >= 0
+        rows = np.searchsorted(self._ids, ids[0][keep])
+        return [(int(r), float(s)) for r, s in zip(rows, scores[0][keep])]
+
+    # ------------------------------------------------------------ persistence
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
+        if self.spec.kind != "flat":
+            with open(_ids_path(path), "wb") as fh:
+                np.save(fh, self._ids, allow_pickle=False)
 
     @classmethod
-    def load(cls, path: Path, dimension: int) -> "DenseIndex":
+    def load(cls, path: Path, dimension: int, spec: DenseSpec | None = None) -> "DenseIndex":
+        spec = spec or DenseSpec()
         index = faiss.read_index(str(path))
         if index.d != dimension:
             raise ValueError(f"dense index has dimension {index.d}, the encoder has {dimension}")
-        out = cls(dimension)
+        out = cls(dimension, spec)
+        if spec.kind == "flat":
+            if not isinstance(index, faiss.IndexFlat):
+                raise ValueError(f"dense.faiss is a {type(index).__name__}, the manifest says flat")
+        else:
+            if not isinstance(index, faiss.IndexIVFScalarQuantizer):
+                raise ValueError(f"dense.faiss is a {type(index).__name__}, the manifest says {spec.kind}")
+            if index.nlist != spec.nlist:
+                raise ValueError(f"dense.faiss has {index.nlist} lists, the manifest says {spec.nlist}")
+            index.nprobe = spec.nprobe
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)
+            out._ids = np.load(_ids_path(path), allow_pickle=False).astype(np.int64)
+            if len(out._ids) != index.ntotal or (len(out._ids) > 1 and not (np.diff(out._ids) > 0).all()):
+                raise ValueError("dense_ids.npy does not match dense.faiss")
         out.index = index
         return out
+
+
+def _ids_path(path: Path) -> Path:
+    return Path(path).with_name("dense_ids.npy")

@@ -28,13 +28,35 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--min-score", type=float, default=None, metavar="S",
                        help="answer only above this score (default: the calibrated threshold: the answer ranker's "
                             "when the reader ships one, else the reader's)")
+    add_backend_arguments(parser)
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the index lives (qa/backends/): ``--backend``, ``--milvus-uri``, ``--milvus-collection``."""
+    group = parser.add_argument_group("index backend")
+    group.add_argument("--backend", choices=["faiss", "milvus"], default="faiss",
+                       help="faiss: FAISS + BM25 files in --index-dir (default); milvus: the index in Milvus "
+                            "(Milvus Lite, embedded, or a Milvus server: see --milvus-uri)")
+    group.add_argument("--milvus-uri", default=None, metavar="URI",
+                       help="with --backend milvus: a Milvus Lite path ending in .db (default: INDEX_DIR/milvus.db) "
+                            "or a server URL such as http://localhost:19530 (token from $MILVUS_TOKEN)")
+    group.add_argument("--milvus-collection", default=None, metavar="NAME",
+                       help="with --backend milvus: prefix of the collections (default: qa_news)")
+
+
+def backend_from_args(args: argparse.Namespace):
+    """The index backend the options name (qa/backends/make_backend)."""
+    from .backends import make_backend
+
+    return make_backend(getattr(args, "backend", "faiss"), args.index_dir, getattr(args, "milvus_uri", None),
+                        getattr(args, "milvus_collection", None))
 
 
 def build_pipeline(args: argparse.Namespace, progress: bool = True):
     from .pipeline import Pipeline
 
     pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader=args.reader,
-                        retriever=args.retriever, min_score=args.min_score)
+                        retriever=args.retriever, min_score=args.min_score, backend=backend_from_args(args))
     pipeline.warm_up(progress=progress)
     report = pipeline.last_update
     if report is not None and report.changed:

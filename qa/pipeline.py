@@ -22,7 +22,7 @@ from .filters import Filter
 from .load import Skipped, load_corpus
 from .reader import Reader, make_reader
 from .retrieve import MODES, HybridRetriever
-from .store import CorpusIndex, UpdateReport, update_index
+from .backends import Backend, ChunkIndex, UpdateReport, make_backend
 from . import rank
 from .rank import AnswerRanker
 from .types import Answer, Citation, Document, Hit, Passage, ReaderOutput
@@ -76,11 +76,15 @@ class Pipeline:
     def __init__(self, corpus_dir: str | Path = "seeds", index_dir: str | Path = "embeddings",
                  reader: str | Reader | None = None, retriever: str = "hybrid",
                  config: QAConfig | None = None, encoder: Encoder | None = None,
-                 min_score: float | None = None) -> None:
+                 min_score: float | None = None, backend: str | Backend = "faiss",
+                 milvus_uri: str | None = None) -> None:
         if retriever not in MODES:
             raise ValueError(f"unknown retriever {retriever!r}; choose one of {', '.join(MODES)}")
         self.corpus_dir = Path(corpus_dir)
         self.index_dir = Path(index_dir)
+        # Where the index lives (qa/backends/): a FAISS + bm25s folder, or Milvus (Lite file or server).
+        self.backend: Backend = (make_backend(backend, self.index_dir, milvus_uri) if isinstance(backend, str)
+                                 else backend)
         self.config = config or QAConfig()
         self.encoder = encoder if encoder is not None else MiniLMEncoder(self.config.encode_batch_size)
         if reader is None:
@@ -91,7 +95,7 @@ class Pipeline:
         self.skipped: list[Skipped] = []
         self.last_timings: dict[str, float] = {}
         self.last_update: UpdateReport | None = None
-        self._index: CorpusIndex | None = None
+        self._index: ChunkIndex | None = None
         self._retriever: HybridRetriever | None = None
         self._write_lock = threading.Lock()  # one index update at a time
         self._model_lock = threading.Lock()  # torch models: one forward pass at a time (2 cores)
@@ -110,12 +114,12 @@ class Pipeline:
         """Re-scan the corpus folder and update the persisted index incrementally."""
         with self._write_lock:
             documents, self.skipped = load_corpus(self.corpus_dir)
-            index, report = update_index(self.index_dir, documents, self.encoder, self.config, progress=progress)
+            index, report = self.backend.update(documents, self.encoder, self.config, progress=progress)
             self._install(index)
             self.last_update = report
             return report
 
-    def _install(self, index: CorpusIndex) -> None:
+    def _install(self, index: ChunkIndex) -> None:
         # Readers keep a reference to the old retriever until they finish: swap, never mutate.
         self._retriever = HybridRetriever(index, self.encoder, depth=self.config.depth, rrf_k=self.config.rrf_k)
         self._index = index
@@ -133,7 +137,7 @@ class Pipeline:
 
     @property
     def chunk_count(self) -> int:
-        return len(self._index.chunks) if self._index is not None else 0
+        return self._index.chunk_count if self._index is not None else 0
 
     def _require_index(self) -> HybridRetriever:
         if self._retriever is None:

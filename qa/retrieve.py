@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .backends.base import ChunkIndex
 from .embed import Encoder
 from .filters import Filter
 from .fuse import rrf
-from .store import CorpusIndex
 from .types import Hit
 
 MODES = ("hybrid", "bm25", "dense")
@@ -18,7 +18,11 @@ MODES = ("hybrid", "bm25", "dense")
 
 @dataclass
 class HybridRetriever:
-    index: CorpusIndex
+    """Works on any backend's ``ChunkIndex`` (FAISS + bm25s, or Milvus): each list is searched by
+    the backend, with the filter applied inside it; fusion happens here, by rank, so every hit
+    carries its rank in each list (the answer ranker reads them)."""
+
+    index: ChunkIndex
     encoder: Encoder
     depth: int = 20
     rrf_k: int = 60
@@ -48,32 +52,24 @@ class HybridRetriever:
         if top_k is None:
             top_k = depth
         self.timings = {"encode": 0.0, "search": 0.0}
-        if len(self.index.chunks) == 0:
+        if self.index.chunk_count == 0:
             return []
-        allowed = self.index.rows_matching(filter)
-        rankings: dict[str, list[int]] = {}
-        scores: dict[str, dict[int, float]] = {}
+        found: dict[str, list] = {}
         if mode in ("hybrid", "dense"):
             t0 = time.perf_counter()
             query = self.embed_query(question)
             t1 = time.perf_counter()
-            found = self.index.dense.search(query, depth, allowed)
+            found["dense"] = self.index.search_dense(query, depth, filter)
             self.timings["encode"] += t1 - t0
             self.timings["search"] += time.perf_counter() - t1
-            rankings["dense"] = [r for r, _ in found]
-            scores["dense"] = dict(found)
         if mode in ("hybrid", "bm25"):
             t0 = time.perf_counter()
-            found = self.index.lexical.search(question, depth, allowed)
+            found["bm25"] = self.index.search_lexical(question, depth, filter)
             self.timings["search"] += time.perf_counter() - t0
-            rankings["bm25"] = [r for r, _ in found]
-            scores["bm25"] = dict(found)
-        chunks = self.index.chunks
         if mode != "hybrid":
-            ranked = rankings[mode]
-            return [Hit(chunks[r], scores[mode][r], {mode: i}) for i, r in enumerate(ranked[:top_k])]
-        # RRF works on string ids; chunk ids are unique, so map through them.
-        by_id = {chunks[r].chunk_id: r for ranked in rankings.values() for r in ranked}
-        fused = rrf({name: [chunks[r].chunk_id for r in ranked] for name, ranked in rankings.items()},
+            return [Hit(chunk, score, {mode: i}) for i, (chunk, score) in enumerate(found[mode][:top_k])]
+        # RRF works on chunk ids (unique), fusing by rank: BM25 and cosine scales are not comparable.
+        by_id = {chunk.chunk_id: chunk for hits in found.values() for chunk, _ in hits}
+        fused = rrf({name: [chunk.chunk_id for chunk, _ in hits] for name, hits in found.items()},
                     rrf_k=self.rrf_k, top_k=top_k)
-        return [Hit(chunks[by_id[cid]], score, ranks) for cid, score, ranks in fused]
+        return [Hit(by_id[cid], score, ranks) for cid, score, ranks in fused]

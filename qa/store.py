@@ -17,6 +17,7 @@ Old versions are removed afterwards.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -25,38 +26,42 @@ import os
 import secrets
 import shutil
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .backends.base import (  # noqa: F401  (re-exported: the FAISS store's callers import them from here)
+    CHUNKER_VERSION,
+    FORMAT_VERSION,
+    IndexLocationError,
+    IndexProblem,
+    Plan,
+    UpdateReport,
+    check_settings,
+    expected_settings,
+    file_in_the_way,
+    file_record,
+)
 from .chunk import chunk_document
 from .config import QAConfig
 from .embed import Encoder
 from .filters import Filter
-from .index_dense import DenseIndex
+from .index_dense import DenseIndex, DenseSpec
 from .index_lexical import LexicalIndex
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-# Bump when sentence splitting or chunking code changes boundaries: old indexes become stale.
-CHUNKER_VERSION = 1
 POINTER = "CURRENT"
-
-
-class IndexProblem(Exception):
-    """The persisted index cannot be used as it is. ``kind``: missing | damaged | mismatch."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 @dataclass
 class CorpusIndex:
+    """The FAISS + bm25s index of one version folder (a ``ChunkIndex``, qa/backends/base.py)."""
+
     manifest: dict
     documents: dict[str, Document]
     chunks: list[Chunk]
@@ -68,53 +73,38 @@ class CorpusIndex:
         self.rows_by_doc: dict[str, list[int]] = {}
         for row, c in enumerate(self.chunks):
             self.rows_by_doc.setdefault(c.doc_id, []).append(row)
+        self._last_rows: tuple[Filter, np.ndarray] | None = None
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.chunks)
+
+    def all_chunks(self) -> list[Chunk]:
+        return list(self.chunks)
+
+    def search_dense(self, vector: np.ndarray, depth: int, filter: Filter | None = None) -> list[tuple[Chunk, float]]:
+        return [(self.chunks[r], s) for r, s in self.dense.search(vector, depth, self.rows_matching(filter))]
+
+    def search_lexical(self, question: str, depth: int, filter: Filter | None = None) -> list[tuple[Chunk, float]]:
+        return [(self.chunks[r], s) for r, s in self.lexical.search(question, depth, self.rows_matching(filter))]
 
     def rows_matching(self, filter: Filter | None) -> np.ndarray | None:
         """Chunk rows of the articles ``filter`` admits (sorted), or None when there is no filter."""
         if filter is None:
             return None
+        cached = self._last_rows
+        if cached is not None and cached[0] == filter:  # both lists of one question use the same filter
+            return cached[1]
         rows = [r for doc_id, rs in self.rows_by_doc.items()
                 if (d := self.documents.get(doc_id)) is not None and filter.matches(d) for r in rs]
-        return np.array(sorted(rows), dtype=np.int64)
+        allowed = np.array(sorted(rows), dtype=np.int64)
+        self._last_rows = (filter, allowed)
+        return allowed
 
     def is_current_for(self, documents: Sequence[Document]) -> bool:
         """Same set of articles with the same content hashes as the corpus now."""
         indexed = {d: f["sha256"] for d, f in self.manifest["files"].items()}
         return indexed == {d.doc_id: d.sha256 for d in documents}
-
-
-@dataclass
-class UpdateReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    chunks_embedded: int = 0
-    chunks_total: int = 0
-    seconds: float = 0.0
-    rebuilt_because: str = ""  # why a previous index was not reused, if it was not
-    path: str = ""
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.rebuilt_because)
-
-    def summary(self) -> str:
-        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.removed)} removed",
-                 f"{len(self.unchanged)} unchanged", f"{self.chunks_embedded} chunks embedded",
-                 f"{self.chunks_total} chunks in index", f"{self.seconds:.1f} s"]
-        text = ", ".join(parts)
-        if self.rebuilt_because:
-            text += f" (rebuilt: {self.rebuilt_because})"
-        return text
-
-
-def expected_settings(encoder: Encoder, config: QAConfig) -> dict:
-    return {
-        "format_version": FORMAT_VERSION,
-        "encoder": {"name": encoder.name, "dimension": int(encoder.dimension)},
-        "chunking": {**config.chunking(), "chunker_version": CHUNKER_VERSION},
-    }
 
 
 # ---------------------------------------------------------------- loading
@@ -144,11 +134,7 @@ def load_index(index_dir: str | Path, encoder: Encoder, config: QAConfig) -> Cor
         raise IndexProblem("damaged", f"{version.name}/manifest.json is missing") from exc
     except (OSError, ValueError) as exc:
         raise IndexProblem("damaged", f"{version.name}/manifest.json is unreadable: {exc}") from exc
-    expected = expected_settings(encoder, config)
-    for key, want in expected.items():
-        if manifest.get(key) != want:
-            raise IndexProblem("mismatch", f"index was built with {key}={manifest.get(key)!r}, "
-                                           f"this build uses {want!r}")
+    check_settings(manifest, encoder, config)
     for name, digest in manifest.get("checksums", {}).items():
         path = version / name
         if not path.is_file():
@@ -158,7 +144,8 @@ def load_index(index_dir: str | Path, encoder: Encoder, config: QAConfig) -> Cor
     try:
         documents = {d.doc_id: d for d in (Document(**row) for row in _read_jsonl(version / "documents.jsonl"))}
         chunks = [Chunk.from_dict(row) for row in _read_jsonl(version / "chunks.jsonl")]
-        dense = DenseIndex.load(version / "dense.faiss", encoder.dimension)
+        dense = DenseIndex.load(version / "dense.faiss", encoder.dimension,
+                                DenseSpec.from_dict(manifest.get("dense", {})))
         lexical = LexicalIndex.load(version / "bm25", len(chunks))
     except IndexProblem:
         raise
@@ -180,9 +167,17 @@ def load_index(index_dir: str | Path, encoder: Encoder, config: QAConfig) -> Cor
 def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: Encoder,
                  config: QAConfig, progress: bool = False) -> tuple[CorpusIndex, UpdateReport]:
     """Bring the index in ``index_dir`` in line with ``documents``, embedding only new or changed
-    articles. Safe against concurrent writers (file lock) and crashes (atomic version switch)."""
+    articles. Safe against concurrent writers (file lock) and crashes (atomic version switch).
+
+    The dense index is updated in place (on a copy: the live one keeps serving): the rows of
+    removed and changed articles are deleted and the new ones appended. It is rebuilt only when
+    the corpus size calls for another kind of index (``DenseSpec.for_size``) or none is usable."""
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
+    if not _writable_index_dir(index_dir):
+        # A read-only location can still serve an index that is up to date (e.g. a replica).
+        index = _current_readonly(index_dir, documents, encoder, config)
+        return index, UpdateReport(unchanged=sorted(index.documents), chunks_total=len(index.chunks),
+                                   path=str(index.path))
     started = time.perf_counter()
     with _locked(index_dir):
         report = UpdateReport()
@@ -200,55 +195,45 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
             report.seconds = time.perf_counter() - started
             return old, report
 
-        old_vectors = old.dense.vectors() if old is not None else None
-        kept: dict[str, tuple[list[Chunk], np.ndarray]] = {}
-        fresh: list[Chunk] = []
-        for doc in documents:
-            previous = old.documents.get(doc.doc_id) if old is not None else None
-            if previous is not None and previous.sha256 == doc.sha256:
-                rows = old.rows_by_doc.get(doc.doc_id, [])
-                kept[doc.doc_id] = ([old.chunks[r] for r in rows], old_vectors[rows])
-                report.unchanged.append(doc.doc_id)
-                continue
-            (report.updated if previous is not None else report.added).append(doc.doc_id)
-            fresh.extend(chunk_document(doc, config.chunk_sentences, config.chunk_overlap, config.chunk_max_chars))
-        if old is not None:
-            current = {d.doc_id for d in documents}
-            report.removed = sorted(d for d in old.documents if d not in current)
-
+        indexed = {d: f["sha256"] for d, f in old.manifest["files"].items()} if old is not None else {}
+        plan = Plan.of(indexed, documents)
+        report.unchanged, report.added, report.updated, report.removed = (
+            plan.unchanged, plan.added, plan.updated, plan.removed)
+        changed = set(plan.added) | set(plan.updated)
+        fresh = [c for doc in documents if doc.doc_id in changed
+                 for c in chunk_document(doc, config.chunk_sentences, config.chunk_overlap, config.chunk_max_chars)]
         fresh_vectors = encoder.encode([c.text for c in fresh], progress=progress)
-        fresh_by_doc: dict[str, list[int]] = {}
-        for i, c in enumerate(fresh):
-            fresh_by_doc.setdefault(c.doc_id, []).append(i)
-        chunks: list[Chunk] = []
-        parts: list[np.ndarray] = []
-        for doc in documents:  # keep article order stable: rows follow the sorted corpus
-            if doc.doc_id in kept:
-                doc_chunks, vecs = kept[doc.doc_id]
-            else:
-                idx = fresh_by_doc.get(doc.doc_id, [])
-                doc_chunks, vecs = [fresh[i] for i in idx], fresh_vectors[idx]
-            chunks.extend(doc_chunks)
-            parts.append(vecs)
-        vectors = np.concatenate(parts) if parts else np.zeros((0, encoder.dimension), dtype=np.float32)
+        gone = set(plan.removed) | set(plan.updated)
+        drop = sorted(r for d in gone for r in old.rows_by_doc.get(d, [])) if old is not None else []
+        total = (len(old.chunks) - len(drop) if old is not None else 0) + len(fresh)
+        spec = DenseSpec.for_size(total, config.dense_flat_max, config.dense_nprobe)
+        if old is not None and old.dense.spec.same_structure(spec):
+            dense = old.dense.copy()
+            dense.tune(spec)
+            dense.remove_rows(drop)
+            dense.add(fresh_vectors)
+            dropped = set(drop)
+            chunks = [c for r, c in enumerate(old.chunks) if r not in dropped] + fresh
+        else:  # first build, or another kind of index: from the kept vectors plus the new ones
+            chunks, vectors = _in_corpus_order(documents, old, changed, fresh, fresh_vectors, encoder.dimension)
+            dense = DenseIndex.from_vectors(vectors, encoder.dimension, spec)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         old_files = old.manifest.get("files", {}) if old is not None else {}
         # When each article entered the index: carried over while its content is unchanged.
-        indexed_at = {d.doc_id: (old_files.get(d.doc_id, {}).get("indexed") or now) if d.doc_id in kept else now
+        indexed_at = {d.doc_id: (old_files.get(d.doc_id, {}).get("indexed") or now) if d.doc_id not in changed else now
                       for d in documents}
+        per_doc = Counter(c.doc_id for c in chunks)
         index = CorpusIndex(
             manifest={
                 **expected_settings(encoder, config),
                 "created": now,
+                "dense": spec.to_dict(),
                 "counts": {"documents": len(documents), "chunks": len(chunks)},
-                "files": {d.doc_id: {"path": d.path, "sha256": d.sha256, "title": d.title,
-                                     "chars": len(d.text), "chunks": sum(c.doc_id == d.doc_id for c in chunks),
-                                     "indexed": indexed_at[d.doc_id]}
-                          for d in documents},
+                "files": {d.doc_id: file_record(d, per_doc[d.doc_id], indexed_at[d.doc_id]) for d in documents},
             },
             documents={d.doc_id: d for d in documents},
             chunks=chunks,
-            dense=DenseIndex.from_vectors(vectors, encoder.dimension),
+            dense=dense,
             lexical=LexicalIndex.build([c.text for c in chunks]),
         )
         index.path = _write_version(index_dir, index)
@@ -259,7 +244,73 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
         return index, report
 
 
+def _in_corpus_order(documents, old, changed, fresh, fresh_vectors, dimension) -> tuple[list[Chunk], np.ndarray]:
+    """Chunks and vectors of a rebuilt index, article by article in corpus order."""
+    fresh_by_doc: dict[str, list[int]] = {}
+    for i, c in enumerate(fresh):
+        fresh_by_doc.setdefault(c.doc_id, []).append(i)
+    chunks: list[Chunk] = []
+    parts: list[np.ndarray] = []
+    for doc in documents:
+        if doc.doc_id in changed:
+            idx = fresh_by_doc.get(doc.doc_id, [])
+            chunks.extend(fresh[i] for i in idx)
+            parts.append(fresh_vectors[idx])
+        else:
+            rows = old.rows_by_doc.get(doc.doc_id, [])
+            chunks.extend(old.chunks[r] for r in rows)
+            parts.append(old.dense.vectors(rows))
+    vectors = np.concatenate(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
+    return chunks, vectors
+
+
+def _writable_index_dir(index_dir: Path) -> bool:
+    """Create ``index_dir`` if needed; False when it exists but cannot be written. Raises
+    ``IndexLocationError`` when it cannot be a folder at all."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexLocationError(f"the index location {index_dir} is a file, not a folder: pass --index-dir "
+                                 "a folder (it is created when missing) or move the file away")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise IndexLocationError(f"cannot create the index folder {index_dir}: {file_in_the_way(index_dir)} "
+                                 "is a file; pass --index-dir a folder path") from exc
+    except OSError as exc:
+        raise IndexLocationError(f"cannot create the index folder {index_dir}: {exc.strerror or exc}; "
+                                 "pass --index-dir a folder you can write to") from exc
+    return os.access(index_dir, os.W_OK | os.X_OK)
+
+
+def _current_readonly(index_dir: Path, documents, encoder, config) -> CorpusIndex:
+    try:
+        index = load_index(index_dir, encoder, config)
+    except IndexProblem as problem:
+        raise IndexLocationError(f"cannot write to the index folder {index_dir} (permission denied), and the index "
+                                 f"there cannot be used as it is ({problem}); pass --index-dir a folder you can "
+                                 "write to, or fix its permissions") from problem
+    if not index.is_current_for(documents):
+        raise IndexLocationError(f"cannot write to the index folder {index_dir} (permission denied) to add the "
+                                 "corpus's new or changed articles; pass --index-dir a folder you can write to, "
+                                 "or fix its permissions (the index there still answers for what it holds)")
+    return index
+
+
+_LOCATION_ERRNOS = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "the disk quota is exhausted",
+                    errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied"}
+
+
 def _write_version(index_dir: Path, index: CorpusIndex) -> Path:
+    try:
+        return _write_version_files(index_dir, index)
+    except OSError as exc:
+        if exc.errno not in _LOCATION_ERRNOS or isinstance(exc, IndexLocationError):
+            raise
+        raise IndexLocationError(f"cannot write the index in {index_dir}: {_LOCATION_ERRNOS[exc.errno]}; free "
+                                 "space or pass --index-dir a folder on another disk (the previous index is "
+                                 "unchanged)") from exc
+
+
+def _write_version_files(index_dir: Path, index: CorpusIndex) -> Path:
     name = f"v-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(4)}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
@@ -307,7 +358,7 @@ def _locked(index_dir: Path) -> Iterator[None]:
 
 
 def _doc_row(d: Document) -> dict:
-    return {"doc_id": d.doc_id, "title": d.title, "path": d.path, "text": d.text, "sha256": d.sha256}
+    return asdict(d)  # every field, so outlet and date survive a reload (filters need them)
 
 
 def _write_jsonl(path: Path, rows) -> None:

@@ -5,6 +5,7 @@ import atexit
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -80,3 +81,45 @@ def small_corpus(tmp_path) -> Path:
     for name, text in ARTICLES.items():
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")
     return folder
+
+
+# ------------------------------------------------------------------ the two index backends
+
+# Every backend test runs against FAISS + bm25s and Milvus Lite; with MILVUS_URI set (e.g.
+# http://localhost:19530) also against that Milvus server, in collections of its own.
+BACKENDS = ["faiss", "milvus"] + (["milvus-server"] if os.environ.get("MILVUS_URI") else [])
+
+
+@pytest.fixture
+def make_backend(request, tmp_path):
+    """``make_backend(name, index_dir=None)`` -> a fresh Backend; Milvus Lite lives in
+    ``index_dir/milvus.db``, a server's collections are named per test and dropped afterwards."""
+    from qa.backends import make_backend as build
+
+    made = []
+
+    def factory(name: str, index_dir: Path | None = None):
+        index_dir = Path(index_dir or tmp_path / f"index-{name}")
+        if name == "milvus-server":
+            prefix = f"qa_test_{secrets.token_hex(4)}"
+            backend = build("milvus", index_dir, os.environ["MILVUS_URI"], prefix)
+        else:
+            backend = build(name, index_dir)
+        made.append(backend)
+        return backend
+
+    yield factory
+    for backend in made:
+        if backend.name != "milvus":
+            continue
+        if backend.uri.startswith("http"):
+            backend.drop()
+        else:  # stop the embedded server this test started (one per data folder)
+            from milvus_lite import server_manager_instance
+
+            server_manager_instance.release_server(backend.uri)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_name(request) -> str:
+    return request.param

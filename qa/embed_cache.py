@@ -1,0 +1,130 @@
+"""An encoder that remembers: vectors cached on disk by a hash of the exact text.
+
+Bulk indexing and benchmarks embed the same passages again and again (a rebuilt index, a second
+backend, a rerun of a report); embedding is the one expensive step, so ``CachedEncoder`` wraps a
+real encoder and embeds only the texts it has not seen. The cache is a folder of append-only
+shards, each written atomically (temp file + ``os.replace``)::
+
+    meta.json            {"encoder": name, "dimension": d}: another encoder never reads these vectors
+    shard-000001.npz     keys (sha256 of the text, as 32 raw bytes) + vectors (float32, n x d)
+
+>>> enc = CachedEncoder(MiniLMEncoder(), "/work/cache/vectors")     # doctest: +SKIP
+>>> enc.encode(["a passage"]).shape                                 # doctest: +SKIP
+(1, 384)
+
+The wrapper has the inner encoder's ``name`` and ``dimension``, so an index built through it is the
+index the plain encoder would build (same manifest, same vectors) and loads with either.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .embed import Encoder
+from .fsutil import atomic_write_bytes, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class CachedEncoder:
+    """``inner`` with a disk cache in ``folder``; ``shard_size`` texts are embedded per shard write,
+    so an interrupted bulk job keeps what it finished."""
+
+    def __init__(self, inner: Encoder, folder: str | Path, shard_size: int = 2048) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = int(inner.dimension)
+        self.folder = Path(folder)
+        self.shard_size = shard_size
+        self.hits = 0  # texts served from the cache / embedded, since construction
+        self.misses = 0
+        self._rows: dict[bytes, int] | None = None
+        self._vectors: list[np.ndarray] = []
+
+    def warm_up(self) -> None:
+        if hasattr(self.inner, "warm_up"):
+            self.inner.warm_up()
+
+    def _load(self) -> dict[bytes, int]:
+        if self._rows is not None:
+            return self._rows
+        self._rows, self._vectors = {}, []
+        meta_path = self.folder / "meta.json"
+        want = {"encoder": self.name, "dimension": self.dimension}
+        if meta_path.is_file():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta != want:
+                raise ValueError(f"the vector cache {self.folder} holds vectors of {meta}, not {want}; "
+                                 "use another cache folder")
+        else:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(meta_path, json.dumps(want))
+        offset = 0
+        for shard in sorted(self.folder.glob("shard-*.npz")):
+            with np.load(shard, allow_pickle=False) as data:
+                keys, vectors = data["keys"], data["vectors"]
+            if vectors.shape[1:] != (self.dimension,) or len(keys) != len(vectors):
+                log.warning("ignoring vector cache shard %s: shape %s", shard, vectors.shape)
+                continue
+            for i, key in enumerate(keys):
+                self._rows.setdefault(bytes(key), offset + i)
+            self._vectors.append(vectors)
+            offset += len(vectors)
+        self._all = np.concatenate(self._vectors) if self._vectors else np.zeros((0, self.dimension), np.float32)
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        rows = self._load()
+        keys = [text_key(t) for t in texts]
+        missing: dict[bytes, str] = {}
+        for k, t in zip(keys, texts):
+            if k not in rows:
+                missing.setdefault(k, t)
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            self._embed_missing(list(missing.items()), progress)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if texts:
+            out[:] = self._all[[rows[k] for k in keys]]
+        return out
+
+    def _embed_missing(self, items: list[tuple[bytes, str]], progress: bool) -> None:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc="embed (uncached)", unit="chunk", disable=not progress)
+        for start in range(0, len(items), self.shard_size):
+            part = items[start:start + self.shard_size]
+            vectors = np.ascontiguousarray(self.inner.encode([t for _, t in part]), dtype=np.float32)
+            keys = np.frombuffer(b"".join(k for k, _ in part), dtype=np.uint8).reshape(len(part), 32)
+            buf = io.BytesIO()
+            np.savez(buf, keys=keys, vectors=vectors)
+            name = f"shard-{len(self._vectors) + 1:06d}-{secrets.token_hex(3)}.npz"
+            atomic_write_bytes(self.folder / name, buf.getvalue())
+            base = len(self._all)
+            self._all = np.concatenate([self._all, vectors])
+            self._vectors.append(vectors)
+            for i, (k, _) in enumerate(part):
+                self._rows.setdefault(k, base + i)
+            bar.update(len(part))
+        bar.close()
+
+
+def cache_folder(default: str | Path) -> Path:
+    """``$QA_VECTOR_CACHE`` or ``default``: where bulk jobs keep their vectors (outside the repo)."""
+    return Path(os.environ.get("QA_VECTOR_CACHE") or default)
