@@ -4,7 +4,9 @@ Questions go through the chat's own handler (``app.ChatApp``); articles through 
 (files dropped into the folder) and through the upload path; indexes are damaged on disk and must
 be detected and rebuilt, never silently used; an indexing process is killed with SIGKILL mid-way
 and the previous index must still load and answer. A deterministic fake encoder keeps this fast:
-the point here is the handling, not the model.
+the point here is the handling, not the model. The question, article, upload and encoder cases run
+on both index backends (FAISS + bm25s, Milvus Lite); the on-disk damage and kill cases are the
+FAISS store's (Milvus's damage cases are in tests/test_backends.py).
 """
 from __future__ import annotations
 
@@ -36,10 +38,25 @@ def index_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def pipeline(small_corpus, index_dir):
+def pipeline(small_corpus, index_dir, backend_name, make_backend):
+    p = Pipeline(small_corpus, index_dir, reader="heuristic", encoder=FakeEncoder(),
+                 backend=make_backend(backend_name, index_dir))
+    p.warm_up()
+    return p
+
+
+@pytest.fixture
+def faiss_pipeline(small_corpus, index_dir):
     p = Pipeline(small_corpus, index_dir, reader="heuristic", encoder=FakeEncoder())
     p.warm_up()
     return p
+
+
+def restart(p: Pipeline, encoder) -> Pipeline:
+    """A new Pipeline (a restarted process) on the same corpus and index location."""
+    restarted = Pipeline(p.corpus_dir, p.index_dir, reader="heuristic", encoder=encoder, backend=p.backend)
+    restarted.warm_up()
+    return restarted
 
 
 @pytest.fixture
@@ -144,14 +161,15 @@ BAD_UPLOADS = [
 def test_bad_upload_is_refused_and_nothing_changes(chat, tmp_path, name, raw, reason):
     corpus = chat.pipeline.corpus_dir
     before = folder_state(corpus)
-    version_before = current_version(chat.pipeline.index_dir)
+    version_before = current_version(chat.pipeline.index_dir), chat.pipeline.manifest
     upload = tmp_path / "upload" / "x"
     upload.mkdir(parents=True)
     (upload / name).write_bytes(raw)
     status, table, _ = chat.upload([str(upload / name)])
     assert "not added" in status and reason in status
     assert folder_state(corpus) == before  # no partial or temp file left behind
-    assert current_version(chat.pipeline.index_dir) == version_before  # index not even rewritten
+    # index not even rewritten
+    assert (current_version(chat.pipeline.index_dir), chat.pipeline.manifest) == version_before
     still_answers(chat.pipeline)
 
 
@@ -224,10 +242,11 @@ def test_failed_indexing_takes_the_uploaded_file_out_again(pipeline, monkeypatch
 
 # ------------------------------------------------------------------ corpus folder problems
 
-def test_empty_corpus_starts_and_says_there_is_nothing_yet(tmp_path):
+def test_empty_corpus_starts_and_says_there_is_nothing_yet(tmp_path, backend_name, make_backend):
     empty = tmp_path / "empty"
     empty.mkdir()
-    p = Pipeline(empty, tmp_path / "index", reader="heuristic", encoder=FakeEncoder())
+    p = Pipeline(empty, tmp_path / "index", reader="heuristic", encoder=FakeEncoder(),
+                 backend=make_backend(backend_name, tmp_path / "index"))
     p.warm_up()
     reply = chat_app.ChatApp(p).reply(KNOWN_Q)
     assert "No articles are indexed yet" in reply
@@ -283,32 +302,33 @@ DAMAGE = [
 
 
 @pytest.mark.parametrize("damage, reason", [d[1:] for d in DAMAGE], ids=[d[0] for d in DAMAGE])
-def test_damaged_index_is_detected_and_rebuilt(pipeline, damage, reason):
+def test_damaged_index_is_detected_and_rebuilt(faiss_pipeline, damage, reason):
+    pipeline = faiss_pipeline
     damage(current_version(pipeline.index_dir))
     encoder = FakeEncoder()
-    restarted = Pipeline(pipeline.corpus_dir, pipeline.index_dir, reader="heuristic", encoder=encoder)
-    restarted.warm_up()
+    restarted = restart(pipeline, encoder)
     assert reason in restarted.last_update.rebuilt_because
     assert len(encoder.encoded) == restarted.chunk_count  # every chunk re-embedded: nothing reused
     still_answers(restarted)
     load_index(pipeline.index_dir, encoder, restarted.config)  # and the rebuilt one verifies
 
 
-@pytest.mark.parametrize("encoder, reason", [
-    (FakeEncoder(name="another-encoder"), "encoder="),
-    (FakeEncoder(dimension=32), "encoder="),
+@pytest.mark.parametrize("encoder_args, reason", [
+    ({"name": "another-encoder"}, "encoder="),
+    ({"dimension": 32}, "encoder="),
 ], ids=["other-encoder-name", "other-dimension"])
-def test_index_built_by_another_encoder_is_rebuilt(pipeline, encoder, reason):
-    restarted = Pipeline(pipeline.corpus_dir, pipeline.index_dir, reader="heuristic", encoder=encoder)
-    restarted.warm_up()
+def test_index_built_by_another_encoder_is_rebuilt(pipeline, encoder_args, reason):
+    encoder = FakeEncoder(**encoder_args)
+    restarted = restart(pipeline, encoder)
     assert reason in restarted.last_update.rebuilt_because
     assert len(encoder.encoded) == restarted.chunk_count
     still_answers(restarted)
 
 
-def test_missing_index_is_built(small_corpus, tmp_path):
+def test_missing_index_is_built(small_corpus, tmp_path, backend_name, make_backend):
     encoder = FakeEncoder()
-    p = Pipeline(small_corpus, tmp_path / "never-built", reader="heuristic", encoder=encoder)
+    p = Pipeline(small_corpus, tmp_path / "never-built", reader="heuristic", encoder=encoder,
+                 backend=make_backend(backend_name, tmp_path / "never-built"))
     p.warm_up()
     assert sorted(p.last_update.added) == sorted(ORIGINAL) and not p.last_update.rebuilt_because
     still_answers(p)
@@ -353,7 +373,8 @@ def generate_articles(folder: Path, n: int) -> None:
 
 
 @pytest.mark.parametrize("stage", ["embedding", "writing", "switching"])
-def test_kill_9_while_indexing_leaves_the_previous_index_usable(pipeline, tmp_path, stage):
+def test_kill_9_while_indexing_leaves_the_previous_index_usable(faiss_pipeline, tmp_path, stage):
+    pipeline = faiss_pipeline
     previous = current_version(pipeline.index_dir)
     generate_articles(pipeline.corpus_dir, 300)
     script = tmp_path / "index_and_pause.py"
@@ -389,3 +410,27 @@ def test_kill_9_while_indexing_leaves_the_previous_index_usable(pipeline, tmp_pa
     still_answers(restarted)
     leftovers = [p.name for p in pipeline.index_dir.iterdir() if p.name.startswith(("v-", ".tmp-"))]
     assert leftovers == [current_version(pipeline.index_dir).name]  # crash debris cleaned up
+
+
+# ------------------------------------------------------------------ an unusable index location
+
+@pytest.mark.parametrize("location", ["a-file", "under-a-file", "milvus-uri-a-file", "milvus-uri-not-db",
+                                      "milvus-server-unreachable"])
+def test_unusable_index_location_gets_a_clear_message_not_a_traceback(small_corpus, tmp_path, capsys, location):
+    from qa.cli import main
+
+    blocker = tmp_path / "FILE"
+    blocker.write_text("keep me", encoding="utf-8")
+    args = {"a-file": ["--index-dir", str(blocker)],
+            "under-a-file": ["--index-dir", str(blocker / "index")],
+            "milvus-uri-a-file": ["--backend", "milvus", "--milvus-uri", str(tmp_path / "old.db")],
+            "milvus-uri-not-db": ["--backend", "milvus", "--milvus-uri", str(blocker)],
+            "milvus-server-unreachable": ["--backend", "milvus", "--milvus-uri", "http://127.0.0.1:9"]}[location]
+    (tmp_path / "old.db").write_text("a milvus-lite 2 file", encoding="utf-8")
+    assert main(["index", "--corpus", str(small_corpus), "--quiet", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert {"a-file": "is a file, not a folder", "under-a-file": "is a file; pass --index-dir a folder",
+            "milvus-uri-a-file": "is a file, not a Milvus Lite data folder", "milvus-uri-not-db": "ending in .db",
+            "milvus-server-unreachable": "cannot reach Milvus at http://127.0.0.1:9"}[location] in err
+    assert blocker.read_text(encoding="utf-8") == "keep me"

@@ -6,6 +6,8 @@ import pytest
 from qa import Pipeline
 from qa.metrics import exact_match
 
+from .conftest import BACKENDS
+
 A = "000_a3f6d6e8970e0686"  # 2017: counter-IED training, Operation Impact
 B = "001_01e182105e19d792"  # 2020: training paused after the Soleimani strike
 
@@ -33,16 +35,27 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    from .conftest import SEEDS
+@pytest.fixture(scope="module", params=BACKENDS)
+def pipeline(request, tmp_path_factory):
+    """The seed articles indexed by each backend (FAISS + bm25s, Milvus Lite, a server if MILVUS_URI)."""
+    import os
     import shutil
+
+    from qa.backends import make_backend
+
+    from .conftest import SEEDS
 
     root = tmp_path_factory.mktemp("e2e")
     shutil.copytree(SEEDS, root / "corpus")
-    p = Pipeline(root / "corpus", root / "index")
+    if request.param == "milvus-server":
+        backend = make_backend("milvus", root / "index", os.environ["MILVUS_URI"], "qa_test_e2e")
+    else:
+        backend = make_backend(request.param, root / "index")
+    p = Pipeline(root / "corpus", root / "index", backend=backend)
     p.warm_up()
-    return p
+    yield p
+    if request.param == "milvus-server":
+        backend.drop()
 
 
 @pytest.mark.slow

@@ -16,14 +16,17 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS = ROOT / "qa" / "eval" / "regression_floors.json"
 
 
-@pytest.fixture(scope="module")
-def seed_eval(tmp_path_factory):
+@pytest.fixture(scope="module", params=["faiss", "milvus"])
+def seed_eval(request, tmp_path_factory):
+    """The seed set through each index backend (FAISS + bm25s, Milvus Lite): the same floors hold."""
+    from qa.backends import make_backend
     from qa.evaluate import SEED_QUESTIONS, evaluate
 
     floors = json.loads(FLOORS.read_text(encoding="utf-8"))
     index_dir = tmp_path_factory.mktemp("seed_index")
     summary, _records, meta = evaluate(SEED_QUESTIONS, corpus=ROOT / "seeds", index_dir=index_dir,
-                                       reader=floors["reader"], progress=False)
+                                       reader=floors["reader"], progress=False,
+                                       backend=make_backend(request.param, index_dir))
     return floors, summary["answers"], meta
 
 

@@ -5,8 +5,9 @@ from qa.pipeline import clean_question
 
 
 @pytest.fixture
-def pipeline(small_corpus, tmp_path, fake_encoder):
-    p = Pipeline(small_corpus, tmp_path / "idx", reader="heuristic", encoder=fake_encoder)
+def pipeline(small_corpus, tmp_path, fake_encoder, backend_name, make_backend):
+    p = Pipeline(small_corpus, tmp_path / "idx", reader="heuristic", encoder=fake_encoder,
+                 backend=make_backend(backend_name, tmp_path / "idx"))
     p.warm_up()
     return p
 

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -6,11 +8,17 @@ from qa.load import load_corpus
 from qa.retrieve import HybridRetriever
 from qa.store import update_index
 
+METADATA = {"bridge": {"published": "2021-03-03", "source": "Tay Times"},
+            "storm": {"published": "2022-09-24", "source": "Halifax Herald"},
+            "harvest": {"published": "2022-10-01", "source": "Tay Times"}}
+
 
 @pytest.fixture
-def retriever(small_corpus, tmp_path, fake_encoder):
+def retriever(small_corpus, fake_encoder, backend_name, make_backend):
+    """The same retriever over each backend's index (FAISS + bm25s, Milvus Lite, ...)."""
     docs, _ = load_corpus(small_corpus)
-    index, _ = update_index(tmp_path / "idx", docs, fake_encoder, QAConfig())
+    docs = [replace(d, **METADATA.get(d.doc_id, {})) for d in docs]
+    index, _ = make_backend(backend_name).update(docs, fake_encoder, QAConfig())
     return HybridRetriever(index, fake_encoder, depth=10)
 
 
@@ -23,10 +31,12 @@ def test_each_mode_finds_the_right_article(retriever, mode):
 
 def test_dense_matches_numpy_brute_force(retriever, fake_encoder):
     q = fake_encoder.encode(["storm winds Halifax"])[0]
-    vectors = retriever.index.dense.vectors()
-    expected = np.argsort(-(vectors @ q), kind="stable")[:5]
-    got = [r for r, _ in retriever.index.dense.search(q, 5)]
-    assert np.allclose(np.sort(vectors[got] @ q)[::-1], (vectors @ q)[expected])
+    chunks = retriever.index.all_chunks()
+    vectors = fake_encoder.encode([c.text for c in chunks])
+    got = retriever.index.search_dense(q, 5)
+    assert np.allclose([s for _, s in got], np.sort(vectors @ q)[::-1][:5], atol=1e-5)
+    by_id = {c.chunk_id: v for c, v in zip(chunks, vectors)}
+    assert np.allclose([by_id[c.chunk_id] @ q for c, _ in got], [s for _, s in got], atol=1e-5)
 
 
 def test_hybrid_is_rrf_of_the_two_lists(retriever):
@@ -54,20 +64,10 @@ def test_query_embeddings_are_cached_and_bounded(retriever, fake_encoder):
     assert fake_encoder.encoded == ["storm", "bridge", "apples", "bridge"]
 
 
-def _with_metadata(index, meta):
-    from dataclasses import replace
-
-    index.documents = {d: replace(doc, **meta.get(d, {})) for d, doc in index.documents.items()}
-    return index
-
-
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
 def test_a_filter_restricts_each_list_before_ranking(retriever, mode):
     from qa.filters import Filter
 
-    _with_metadata(retriever.index, {"bridge": {"published": "2021-03-03", "source": "Tay Times"},
-                                     "storm": {"published": "2022-09-24", "source": "Halifax Herald"},
-                                     "harvest": {"published": "2022-10-01", "source": "Tay Times"}})
     question = "Who designed the Tay bridge, far from Nova Scotia?"
     assert retriever.retrieve(question, mode=mode)[0].chunk.doc_id == "bridge"
     hits = retriever.retrieve(question, mode=mode, filter=Filter(since="2022"))
@@ -82,11 +82,13 @@ def test_a_filter_restricts_each_list_before_ranking(retriever, mode):
     assert retriever.retrieve(question, mode=mode, filter=Filter(until="1999")) == []
 
 
-def test_allowed_rows_in_faiss_match_brute_force_over_those_rows(retriever, fake_encoder):
+def test_allowed_rows_in_faiss_match_brute_force_over_those_rows(small_corpus, tmp_path, fake_encoder):
+    docs, _ = load_corpus(small_corpus)
+    index, _ = update_index(tmp_path / "idx", docs, fake_encoder, QAConfig())
     q = fake_encoder.encode(["storm winds Halifax"])[0]
-    vectors = retriever.index.dense.vectors()
+    vectors = index.dense.vectors()
     allowed = np.array([0, 2], dtype=np.int64)
-    got = retriever.index.dense.search(q, 5, allowed)
+    got = index.dense.search(q, 5, allowed)
     want = sorted(((int(r), float(vectors[r] @ q)) for r in allowed), key=lambda p: -p[1])
     assert [r for r, _ in got] == [r for r, _ in want]
-    assert retriever.index.dense.search(q, 5, np.array([], dtype=np.int64)) == []
+    assert index.dense.search(q, 5, np.array([], dtype=np.int64)) == []

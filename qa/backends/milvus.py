@@ -300,9 +300,9 @@ class MilvusBackend:
             raise IndexProblem("damaged", f"collection {missing[0]} is missing")
         for name in (self.chunks_name, self.docs_name):
             self._call("load_collection", name)  # a reopened Milvus Lite folder serves nothing until loaded
-        self._check_schema(int(encoder.dimension))
         manifest = self._read_manifest()
         check_settings(manifest, encoder, config)
+        self._check_schema(int(encoder.dimension))
         if not manifest.get("complete"):
             raise IndexProblem("damaged", "an update of this index did not finish")
         files = self._read_files()
