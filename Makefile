@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: help install index run test test-fast browser-deps eval bench train-reader-stage1 train-reader train-reader-tiny fit-ranker clean
+.PHONY: help install index run test test-fast browser-deps eval bench bench-large scale train-reader-stage1 train-reader train-reader-tiny fit-ranker clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -48,6 +48,15 @@ eval: install  ## evaluate on the seed question set; writes reports/eval.md
 
 bench: install  ## benchmarks on SQuAD / SQuADShifts from ../shared/data; writes reports/bench.md
 	$(PY) scripts/bench.py --out reports/bench.md
+
+# Vectors and indexes of the large benchmarks live outside the repo: QA_BENCH_CACHE (default /work/cache/issue15).
+bench-large: install  ## 20,963 SQuAD paragraphs end to end, FAISS and Milvus Lite side by side -> reports/bench_large.md (embedding once ~1-2 h at nice, then ~35 min with the training paused)
+	nice -n 5 $(PY) scripts/bench_large.py embed --quiet
+	$(PY) scripts/bench_large.py all --quiet
+
+scale: install  ## search latency, RAM and recall at 50k / 200k / 1M passages -> reports/scale.md (needs bench-large's vector cache; build ~40 min at nice, timings ~10 min paused)
+	nice -n 5 $(PY) scripts/scale.py build
+	scripts/with_training_paused.sh $(PY) scripts/scale.py time
 
 train-reader-stage1: install  ## reader stage 1, from the packaged encoder (~1.5 h on 2 cores; resumable) -> runs/reader
 	mkdir -p runs/reader

@@ -138,10 +138,10 @@ def build_index(corpus: Path, index_dir: Path, progress: bool) -> dict:
     }
 
 
-def retrieval_sweep(corpus: Path, index_dir: Path, questions, progress: bool) -> dict:
+def retrieval_sweep(corpus: Path, index_dir: Path, questions, progress: bool, backend="faiss") -> dict:
     from qa import Pipeline
 
-    p = Pipeline(corpus_dir=corpus, index_dir=index_dir, reader="heuristic")
+    p = Pipeline(corpus_dir=corpus, index_dir=index_dir, reader="heuristic", backend=backend)
     p.warm_up()
     t0 = time.perf_counter()
     records, _ = run_questions(p, questions, answers=False, retrieval=True, progress=progress,
@@ -151,11 +151,12 @@ def retrieval_sweep(corpus: Path, index_dir: Path, questions, progress: bool) ->
     return summary
 
 
-def end_to_end(corpus: Path, index_dir: Path, questions, reader: str, progress: bool, desc: str) -> dict:
+def end_to_end(corpus: Path, index_dir: Path, questions, reader: str, progress: bool, desc: str,
+               backend="faiss") -> dict:
     """Ask every question as a user would (default retriever and threshold); EM/F1, q/s, latency."""
     from qa import Pipeline
 
-    p = Pipeline(corpus_dir=corpus, index_dir=index_dir, reader=reader)
+    p = Pipeline(corpus_dir=corpus, index_dir=index_dir, reader=reader, backend=backend)
     p.warm_up(progress=progress)  # builds the index on first use (robustness corpora), untimed
     # The first call pays one-off lazy set-up (cold start is measured apart). A question outside
     # the set, so the retriever's query-embedding cache holds none of the timed questions.
