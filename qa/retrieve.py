@@ -59,12 +59,12 @@ class HybridRetriever:
             t0 = time.perf_counter()
             query = self.embed_query(question)
             t1 = time.perf_counter()
-            found["dense"] = self.index.search_dense(query, depth, filter)
+            found["dense"] = _ordered(self.index.search_dense(query, depth, filter))
             self.timings["encode"] += t1 - t0
             self.timings["search"] += time.perf_counter() - t1
         if mode in ("hybrid", "bm25"):
             t0 = time.perf_counter()
-            found["bm25"] = self.index.search_lexical(question, depth, filter)
+            found["bm25"] = _ordered(self.index.search_lexical(question, depth, filter))
             self.timings["search"] += time.perf_counter() - t0
         if mode != "hybrid":
             return [Hit(chunk, score, {mode: i}) for i, (chunk, score) in enumerate(found[mode][:top_k])]
@@ -73,3 +73,9 @@ class HybridRetriever:
         fused = rrf({name: [chunk.chunk_id for chunk, _ in hits] for name, hits in found.items()},
                     rrf_k=self.rrf_k, top_k=top_k)
         return [Hit(by_id[cid], score, ranks) for cid, score, ranks in fused]
+
+
+def _ordered(found: list) -> list:
+    """Best first, equal scores in article order: ties fall the same way on every backend, and do
+    not depend on where an incremental update put a chunk's row."""
+    return sorted(found, key=lambda pair: (-pair[1], pair[0].doc_id, pair[0].doc_start))

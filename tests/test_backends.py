@@ -323,3 +323,20 @@ def test_milvus_disk_full_becomes_a_location_error(make_backend, small_corpus, f
     monkeypatch.setattr(client, "upsert", full)
     with pytest.raises(IndexLocationError, match="no space left"):
         _update(backend, small_corpus, fake_encoder)
+
+
+def test_answers_and_citations_are_identical_on_both_backends(make_backend, small_corpus, tmp_path):
+    from qa import Pipeline
+
+    questions = ["Who designed the Tay bridge?", "How many homes lost power?", "When did the bridge open?",
+                 "How much did the bridge cost?", "What did Dr. Lee say?"]
+    answers = {}
+    for name in ("faiss", "milvus"):
+        p = Pipeline(small_corpus, tmp_path / name, reader="heuristic", encoder=FakeEncoder(),
+                     backend=make_backend(name, tmp_path / name))
+        p.warm_up()
+        answers[name] = [[a.to_dict() for a in p.ask(q, top_k=3, min_score=0.0)] for q in questions]
+        hits = [[(h.chunk.chunk_id, h.ranks) for h in p.retrieve(q)] for q in questions]
+        answers[name + "-hits"] = hits
+    assert answers["faiss"] == answers["milvus"] and any(answers["faiss"])
+    assert answers["faiss-hits"] == answers["milvus-hits"]
