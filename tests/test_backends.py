@@ -15,7 +15,7 @@ from qa.config import QAConfig
 from qa.filters import Filter
 from qa.load import load_corpus
 
-from .conftest import ARTICLES, FakeEncoder
+from .conftest import ARTICLES, BACKENDS, FakeEncoder
 
 CONFIG = QAConfig()
 ZEBRA = "Zebras at the zoo\n\nThe zoo bought two zebras named Zig and Zag."
@@ -340,3 +340,24 @@ def test_answers_and_citations_are_identical_on_both_backends(make_backend, smal
         answers[name + "-hits"] = hits
     assert answers["faiss"] == answers["milvus"] and any(answers["faiss"])
     assert answers["faiss-hits"] == answers["milvus-hits"]
+
+
+@pytest.mark.parametrize("name", [b for b in BACKENDS if b.startswith("milvus")])
+def test_two_replicas_share_one_milvus_index(make_backend, small_corpus, tmp_path, name):
+    """One replica indexes a new article; another, started before, answers from it at once (Strong
+    consistency) without re-reading anything."""
+    from qa import Pipeline
+    from qa.backends.milvus import MilvusBackend
+
+    writer_backend = make_backend(name, tmp_path / "shared")
+    writer = Pipeline(small_corpus, tmp_path / "shared", reader="heuristic", encoder=FakeEncoder(), backend=writer_backend)
+    writer.warm_up()
+    reader = Pipeline(small_corpus, tmp_path / "shared", reader="heuristic", encoder=FakeEncoder(),
+                      backend=MilvusBackend(writer_backend.uri, writer_backend.collection))
+    reader.warm_up()
+    assert not reader.last_update.changed
+    (small_corpus / "zebra.txt").write_text(ZEBRA, encoding="utf-8")
+    writer.index(progress=False)
+    answer = reader.ask("What were the two zebras named?", min_score=0.0)[0]
+    c = answer.citations[0]
+    assert c.doc_id == "zebra" and ZEBRA[c.start:c.end] == answer.text

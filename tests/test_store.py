@@ -1,3 +1,5 @@
+"""The FAISS + bm25s store's own files: versions, checksums, rows. What every backend must do (reload,
+unchanged articles not re-embedded, changed ones replaced, chunking stale) is in tests/test_backends.py."""
 import json
 
 import numpy as np
@@ -33,14 +35,6 @@ def test_build_then_reload_is_identical(small_corpus, tmp_path, fake_encoder):
         assert loaded.documents[c.doc_id].text[c.doc_start:c.doc_end] == c.text
 
 
-def test_unchanged_articles_are_not_reembedded(small_corpus, tmp_path, fake_encoder):
-    _update(small_corpus, tmp_path / "idx", fake_encoder)
-    fake_encoder.encoded.clear()
-    index, report = _update(small_corpus, tmp_path / "idx", fake_encoder)
-    assert fake_encoder.encoded == [] and report.unchanged == ["bridge", "harvest", "storm"]
-    assert not report.changed
-
-
 def test_add_delete_add_keeps_rows_aligned(small_corpus, tmp_path, fake_encoder):
     idx = tmp_path / "idx"
     _update(small_corpus, idx, fake_encoder)
@@ -60,19 +54,6 @@ def test_add_delete_add_keeps_rows_aligned(small_corpus, tmp_path, fake_encoder)
     assert index.chunks[hits[0][0]].doc_id == "zebra"
     reloaded = load_index(idx, fake_encoder, CONFIG)
     assert [c.chunk_id for c in reloaded.chunks] == [c.chunk_id for c in index.chunks]
-
-
-def test_changed_article_is_replaced(small_corpus, tmp_path, fake_encoder):
-    idx = tmp_path / "idx"
-    _update(small_corpus, idx, fake_encoder)
-    (small_corpus / "storm.txt").write_text("Storm update\n\nThe storm Fiona is now called a hurricane.",
-                                            encoding="utf-8")
-    fake_encoder.encoded.clear()
-    index, report = _update(small_corpus, idx, fake_encoder)
-    assert report.updated == ["storm"] and report.unchanged == ["bridge", "harvest"]
-    assert all("hurricane" in t for t in fake_encoder.encoded)
-    storm_text = " ".join(c.text for c in index.chunks if c.doc_id == "storm")
-    assert "hurricane" in storm_text and "150 km/h" not in storm_text
 
 
 def test_crash_while_writing_leaves_previous_index_live(small_corpus, tmp_path, fake_encoder, monkeypatch):
@@ -102,13 +83,6 @@ def test_other_encoder_is_a_mismatch_and_rebuilds(small_corpus, tmp_path, fake_e
     index, report = _update(small_corpus, idx, other)
     assert "encoder" in report.rebuilt_because and index.dense.dimension == 32
     assert len(other.encoded) == len(index.chunks)
-
-
-def test_changed_chunking_is_stale(small_corpus, tmp_path, fake_encoder):
-    idx = tmp_path / "idx"
-    _update(small_corpus, idx, fake_encoder)
-    with pytest.raises(IndexProblem, match="chunking"):
-        load_index(idx, fake_encoder, QAConfig(chunk_sentences=2))
 
 
 @pytest.mark.parametrize("damage", ["truncate_faiss", "garbage_chunks", "drop_manifest", "bad_pointer"])
@@ -141,13 +115,6 @@ def test_manifest_records_what_was_indexed(small_corpus, tmp_path, fake_encoder)
     assert set(manifest["files"]) == set(ARTICLES)
     assert manifest["counts"]["chunks"] == len(index.chunks)
     assert all(len(v["sha256"]) == 64 for v in manifest["files"].values())
-
-
-def test_empty_corpus_gives_empty_index(tmp_path, fake_encoder):
-    (tmp_path / "empty").mkdir()
-    index, report = _update(tmp_path / "empty", tmp_path / "idx", fake_encoder)
-    assert index.chunks == [] and report.chunks_total == 0
-    assert load_index(tmp_path / "idx", fake_encoder, CONFIG).chunks == []
 
 
 def test_indexed_time_is_kept_for_unchanged_articles(small_corpus, tmp_path, fake_encoder, monkeypatch):

@@ -487,7 +487,10 @@ class MilvusBackend:
 
 
 class _LazyDocuments(Mapping):
-    """doc_id -> Document, fetched from Milvus on first use and kept (a few thousand, LRU)."""
+    """doc_id -> Document, fetched from Milvus on first use and kept (a few thousand, LRU).
+
+    Iterating lists the articles of this index's manifest; looking one up also finds an article
+    another process added to the shared collections since (a hit can come from it)."""
 
     def __init__(self, backend: MilvusBackend, doc_ids: Sequence[str], preloaded: Mapping[str, Document] | None,
                  keep: int = 4096) -> None:
@@ -499,21 +502,24 @@ class _LazyDocuments(Mapping):
             (d, preloaded[d]) for d in self._ids if preloaded and d in preloaded)
 
     def __getitem__(self, doc_id: str) -> Document:
-        if doc_id not in self._known:
-            raise KeyError(doc_id)
         doc = self._cache.get(doc_id)
         if doc is None:
-            self._fetch([doc_id])
-            doc = self._cache[doc_id]
+            found = self._backend.fetch_documents([doc_id])
+            if doc_id not in found:
+                if doc_id in self._known:
+                    raise IndexProblem("damaged", f"article {doc_id!r} is listed but not stored in "
+                                                  f"{self._backend.docs_name}")
+                raise KeyError(doc_id)
+            self._cache.update(found)
+            doc = found[doc_id]
+            self._trim()
         self._cache.move_to_end(doc_id)
         return doc
 
-    def _fetch(self, doc_ids: Sequence[str]) -> None:
-        found = self._backend.fetch_documents(doc_ids)
-        missing = [d for d in doc_ids if d not in found]
-        if missing:
-            raise IndexProblem("damaged", f"article {missing[0]!r} is listed but not stored in {self._backend.docs_name}")
-        self._cache.update(found)
+    def __contains__(self, doc_id) -> bool:
+        return doc_id in self._known or doc_id in self._cache
+
+    def _trim(self) -> None:
         while len(self._cache) > self._keep:
             self._cache.popitem(last=False)
 
