@@ -6,7 +6,7 @@ real encoder and embeds only the texts it has not seen. The cache is a folder of
 shards, each written atomically (temp file + ``os.replace``)::
 
     meta.json            {"encoder": name, "dimension": d}: another encoder never reads these vectors
-    shard-000001.npz     keys (sha256 of the text, as 32 raw bytes) + vectors (float32, n x d)
+    shard-<time>-<rand>.npz   keys (sha256 of the text, as 32 raw bytes) + vectors (float32, n x d)
 
 >>> enc = CachedEncoder(MiniLMEncoder(), "/work/cache/vectors")     # doctest: +SKIP
 >>> enc.encode(["a passage"]).shape                                 # doctest: +SKIP
@@ -17,12 +17,14 @@ index the plain encoder would build (same manifest, same vectors) and loads with
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import json
 import logging
 import os
 import secrets
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,8 +41,9 @@ def text_key(text: str) -> bytes:
 
 
 class CachedEncoder:
-    """``inner`` with a disk cache in ``folder``; ``shard_size`` texts are embedded per shard write,
-    so an interrupted bulk job keeps what it finished."""
+    """``inner`` with a disk cache in ``folder``. New vectors are written in shards of
+    ``shard_size`` (an interrupted bulk job keeps what it finished); fewer (one question at a time)
+    wait in memory until a shard is full or ``flush()`` (also called at exit)."""
 
     def __init__(self, inner: Encoder, folder: str | Path, shard_size: int = 2048) -> None:
         self.inner = inner
@@ -50,17 +53,18 @@ class CachedEncoder:
         self.shard_size = shard_size
         self.hits = 0  # texts served from the cache / embedded, since construction
         self.misses = 0
-        self._rows: dict[bytes, int] | None = None
-        self._vectors: list[np.ndarray] = []
+        self._rows: dict[bytes, tuple[int, int]] | None = None  # key -> (block, row in block)
+        self._blocks: list[np.ndarray] = []
+        self._pending: list[tuple[bytes, np.ndarray]] = []
 
     def warm_up(self) -> None:
         if hasattr(self.inner, "warm_up"):
             self.inner.warm_up()
 
-    def _load(self) -> dict[bytes, int]:
+    def _load(self) -> dict[bytes, tuple[int, int]]:
         if self._rows is not None:
             return self._rows
-        self._rows, self._vectors = {}, []
+        self._rows, self._blocks = {}, []
         meta_path = self.folder / "meta.json"
         want = {"encoder": self.name, "dimension": self.dimension}
         if meta_path.is_file():
@@ -71,19 +75,21 @@ class CachedEncoder:
         else:
             self.folder.mkdir(parents=True, exist_ok=True)
             atomic_write_text(meta_path, json.dumps(want))
-        offset = 0
         for shard in sorted(self.folder.glob("shard-*.npz")):
             with np.load(shard, allow_pickle=False) as data:
                 keys, vectors = data["keys"], data["vectors"]
             if vectors.shape[1:] != (self.dimension,) or len(keys) != len(vectors):
                 log.warning("ignoring vector cache shard %s: shape %s", shard, vectors.shape)
                 continue
-            for i, key in enumerate(keys):
-                self._rows.setdefault(bytes(key), offset + i)
-            self._vectors.append(vectors)
-            offset += len(vectors)
-        self._all = np.concatenate(self._vectors) if self._vectors else np.zeros((0, self.dimension), np.float32)
+            self._add_block(keys, vectors)
+        atexit.register(self.flush)
         return self._rows
+
+    def _add_block(self, keys, vectors: np.ndarray) -> None:
+        block = len(self._blocks)
+        self._blocks.append(vectors)
+        for i, key in enumerate(keys):
+            self._rows.setdefault(bytes(key), (block, i))
 
     def __len__(self) -> int:
         return len(self._load())
@@ -100,8 +106,9 @@ class CachedEncoder:
         if missing:
             self._embed_missing(list(missing.items()), progress)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if texts:
-            out[:] = self._all[[rows[k] for k in keys]]
+        for i, k in enumerate(keys):
+            block, row = rows[k]
+            out[i] = self._blocks[block][row]
         return out
 
     def _embed_missing(self, items: list[tuple[bytes, str]], progress: bool) -> None:
@@ -111,18 +118,25 @@ class CachedEncoder:
         for start in range(0, len(items), self.shard_size):
             part = items[start:start + self.shard_size]
             vectors = np.ascontiguousarray(self.inner.encode([t for _, t in part]), dtype=np.float32)
-            keys = np.frombuffer(b"".join(k for k, _ in part), dtype=np.uint8).reshape(len(part), 32)
-            buf = io.BytesIO()
-            np.savez(buf, keys=keys, vectors=vectors)
-            name = f"shard-{len(self._vectors) + 1:06d}-{secrets.token_hex(3)}.npz"
-            atomic_write_bytes(self.folder / name, buf.getvalue())
-            base = len(self._all)
-            self._all = np.concatenate([self._all, vectors])
-            self._vectors.append(vectors)
-            for i, (k, _) in enumerate(part):
-                self._rows.setdefault(k, base + i)
+            keys = [k for k, _ in part]
+            self._add_block(keys, vectors)
+            self._pending.extend(zip(keys, vectors))
+            if len(self._pending) >= self.shard_size:
+                self.flush()
             bar.update(len(part))
         bar.close()
+
+    def flush(self) -> None:
+        """Write the vectors not yet on disk as one shard (atomically)."""
+        if not self._pending:
+            return
+        keys = np.frombuffer(b"".join(k for k, _ in self._pending), dtype=np.uint8).reshape(len(self._pending), 32)
+        vectors = np.stack([v for _, v in self._pending])
+        buf = io.BytesIO()
+        np.savez(buf, keys=keys, vectors=vectors)
+        name = f"shard-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}.npz"
+        atomic_write_bytes(self.folder / name, buf.getvalue())
+        self._pending = []
 
 
 def cache_folder(default: str | Path) -> Path:

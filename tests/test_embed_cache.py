@@ -22,8 +22,11 @@ def test_only_unseen_texts_are_embedded_and_vectors_match(tmp_path):
 
 
 def test_a_new_process_reads_the_shards_back(tmp_path):
-    CachedEncoder(FakeEncoder(), tmp_path / "cache", shard_size=2).encode(["one", "two", "three"])
-    assert len(list((tmp_path / "cache").glob("shard-*.npz"))) == 2  # 2 + 1 texts
+    first = CachedEncoder(FakeEncoder(), tmp_path / "cache", shard_size=2)
+    first.encode(["one", "two", "three"])
+    assert len(list((tmp_path / "cache").glob("shard-*.npz"))) == 1  # a full shard; "three" waits
+    first.flush()
+    assert len(list((tmp_path / "cache").glob("shard-*.npz"))) == 2
     inner = FakeEncoder()
     fresh = CachedEncoder(inner, tmp_path / "cache")
     assert len(fresh) == 3
@@ -40,3 +43,12 @@ def test_vectors_of_another_encoder_are_never_served(tmp_path):
 
 def test_empty_input(tmp_path):
     assert CachedEncoder(FakeEncoder(), tmp_path / "c").encode([]).shape == (0, 64)
+
+
+def test_one_text_at_a_time_is_written_in_full_shards(tmp_path):
+    cached = CachedEncoder(FakeEncoder(), tmp_path / "cache", shard_size=4)
+    for i in range(9):
+        cached.encode([f"question {i}?"])
+    assert len(list((tmp_path / "cache").glob("shard-*.npz"))) == 2  # 4 + 4, one pending
+    cached.flush()
+    assert len(CachedEncoder(FakeEncoder(), tmp_path / "cache")) == 9
