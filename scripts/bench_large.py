@@ -194,7 +194,7 @@ def step_run(data_dir: Path, cache: Path, corpus: str, backend_name: str, progre
                        backend=backend())
     res["e2e"] = e2e
     if backend_name == "milvus" and corpus != "seeds":
-        res["milvus_rrf"] = compare_fusion(folder, index_dir, questions[:500], backend(), progress)
+        res["milvus_rrf"] = compare_fusion(folder, index_dir, questions[:300], backend(), progress)
     res["peak_rss_mb"] = _peak_mb()
     res["seconds"] = time.perf_counter() - started
     out = cache / "results" / f"{corpus}-{backend_name}.json"
