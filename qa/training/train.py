@@ -296,7 +296,7 @@ def train(args) -> int:
     model = SpanModel.from_encoder(seed=seed, num_layers=num_layers)
     init_from = cfg.get("init_from")
     if args.init_from:
-        init_from = args.init_from
+        init_from = cfg["init_from"] = args.init_from  # recorded in the checkpoints: export reads the history
     if init_from and not (args.resume and (out / "last.pt").exists()):
         # A later stage starts from an earlier run's weights (a checkpoint, or a shipped weights
         # folder) with a fresh optimizer and schedule.
