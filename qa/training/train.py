@@ -260,7 +260,7 @@ def train(args) -> int:
     cfg = json.loads(Path(args.config).read_text())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(int(cfg.get("threads", 2)))
+    torch.set_num_threads(int(args.threads or cfg.get("threads", 2)))
     seed = int(cfg["seed"])
     set_seed(seed)
     t_start = time.time()
@@ -492,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit-train", type=int, default=None, help="use N training questions (smoke tests)")
     p.add_argument("--data-dir", default=None, help="shared data folder (default ../shared/data)")
     p.add_argument("--export-best-to", default=None, help="export each new best checkpoint here")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads (default: the recipe's); 1 is faster than 2 on a machine whose other core is busy")
     p.add_argument("--init-from", default=None,
                    help="start from these weights (a .pt checkpoint or a shipped weights folder) instead of "
                         "the recipe's init_from; ignored when --resume finds OUT/last.pt")
