@@ -470,6 +470,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if meta["filter"]:  # the outlets as the user wrote them (the filter compares them case-folded)
+        from .chat import scope_text
+
+        meta["filter"] = scope_text(args.since, args.until, args.source)
     print_summary(summary)
     if args.report:
         written = write_report(Path(args.report), summary=summary, records=records, meta=meta)

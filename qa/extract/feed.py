@@ -99,8 +99,9 @@ def ingest_feed(source: str, corpus_dir: str | Path, fetch_pages: bool = True,
 
     data, url = read_feed(source)
     parsed = feedparser.parse(data, response_headers={"content-location": url} if url else None)
-    if not parsed.entries and parsed.get("bozo"):
-        raise LoadError(f"feed {source}: not a readable RSS or Atom feed ({parsed.get('bozo_exception')})")
+    if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
+        why = parsed.get("bozo_exception") or "no RSS or Atom elements in it"
+        raise LoadError(f"feed {source}: not a readable RSS or Atom feed ({why})")
     feed_title = " ".join(fragment_text(parsed.feed.get("title", "")).split())
     name = slug(feed_title) or (slug(urlsplit(url).hostname or "") if url else slug(Path(source).stem))
     folder = Path(corpus_dir) / FEEDS_FOLDER / (name or "feed")
@@ -122,6 +123,8 @@ def _ingest_entry(entry, feed_title: str, feed_source: str, folder: Path, corpus
                   fetch_pages: bool) -> EntryOutcome:
     title = " ".join(fragment_text(entry.get("title", "")).split())
     link = entry.get("link", "") or ""
+    if urlsplit(link).scheme.lower() not in ("http", "https"):
+        link = ""  # feedparser offers an Atom entry's id ("tag:…", "urn:…") as its link when it has none
     content = (entry.get("content") or [{}])[0].get("value") or entry.get("summary", "") or ""
     raw_date = entry.get("published") or entry.get("updated") or ""
     key = entry.get("id") or link or title
@@ -130,12 +133,12 @@ def _ingest_entry(entry, feed_title: str, feed_source: str, folder: Path, corpus
     name = f"{slug(title) or 'entry'}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:10]}"
     fingerprint = hashlib.sha256(json.dumps([title, raw_date, link, content]).encode("utf-8")).hexdigest()[:16]
     notes: list[str] = []
-    published = ""
+    published, bad_date = "", ""
     if raw_date:
         try:
             published = iso_date(raw_date)
         except ValueError as exc:
-            notes.append(f"date {exc}; " + ("taken from the page if it has one" if link else "indexed without a date"))
+            bad_date = f"date {exc}"
     feed_meta = Metadata(title=title, source=feed_title, published=published, url=link,
                          author=" ".join(str(entry.get("author", "")).split()))
     files = {s: folder / f"{name}{s}" for s in (".html", SIDECAR_SUFFIX, ".txt")}
@@ -145,7 +148,7 @@ def _ingest_entry(entry, feed_title: str, feed_source: str, folder: Path, corpus
         return EntryOutcome(title, "unchanged", str(kept.relative_to(corpus)))
     status = "updated" if previous is not None else "added"
 
-    if fetch_pages and urlsplit(link).scheme in ("http", "https"):
+    if fetch_pages and link:
         try:
             page, final = fetch(link, MAX_PAGE_BYTES)
             extracted = extract_html(page)
@@ -156,6 +159,8 @@ def _ingest_entry(entry, feed_title: str, feed_source: str, folder: Path, corpus
             meta = Metadata(title=from_page.title, source=from_page.source, url=from_page.url,
                             author=from_page.author).over(feed_meta)
             meta = Metadata(published=published or from_page.published).over(meta)
+            if bad_date:
+                notes.append(f"{bad_date}; " + ("the page's date is used" if meta.published else "indexed without a date"))
             record = {k: v for k, v in vars(meta).items() if v}
             record.update({"feed": feed_source, "feed_entry": fingerprint, "fetched_from": final})
             atomic_write_bytes(files[".html"], page)
@@ -163,6 +168,8 @@ def _ingest_entry(entry, feed_title: str, feed_source: str, folder: Path, corpus
             files[".txt"].unlink(missing_ok=True)
             return EntryOutcome(title, status, str(files[".html"].relative_to(corpus)), tuple(notes))
 
+    if bad_date:
+        notes.append(f"{bad_date}; indexed without a date")
     text = fragment_text(content)
     if not text.strip():
         return EntryOutcome(title, "skipped", notes=(*notes, "the entry has no text of its own and no page "
