@@ -188,9 +188,9 @@ def render_article_table(rows: Sequence, problems: Sequence = ()) -> str:
     skipped = [p for p in problems if not getattr(p, "note", False)]
     notes = [p for p in problems if getattr(p, "note", False)]
     tail = "".join(
-        f'<details class="qa-problems" open><summary>{heading}</summary><ul>'
+        f'<div class="qa-problems"><p><b>{heading}</b></p><ul>'
         + "".join(f'<li><span class="qa-file">{esc(p.path)}</span>: {esc(p.reason)}</li>' for p in group)
-        + "</ul></details>"
+        + "</ul></div>"
         for heading, group in ((f"{len(skipped)} file{'s' if len(skipped) != 1 else ''} not indexed", skipped),
                                (f"{len(notes)} note{'s' if len(notes) != 1 else ''} on indexed articles", notes))
         if group)
