@@ -72,6 +72,7 @@ class NewsQuestion:
     source: str
     published: str  # "" where the feed's date was not a date
     page: int | None = None
+    also: tuple[str, ...] = ()  # other spans that answer it as well
 
 
 def _article(name: str) -> dict:
@@ -79,22 +80,24 @@ def _article(name: str) -> dict:
     return next(a for a in pools if a["name"] == name)
 
 
-def _q(question, answer, name, page=None, published=None) -> NewsQuestion:
+def _q(question, answer, name, page=None, published=None, also=()) -> NewsQuestion:
     a = _article(name)
     return NewsQuestion(question, answer, a["headline"], a["source"],
-                        a["published"] if published is None else published, page)
+                        a["published"] if published is None else published, page, tuple(also))
 
 
 QUESTIONS = [
-    _q("How many deckhands, engineers and terminal staff walked off the job?", "About 1,400", "harbour-ferry-strike"),
+    _q("How many deckhands, engineers and terminal staff walked off the job?", "About 1,400", "harbour-ferry-strike",
+       also=["1,400"]),
     _q("By how much does the ferry deal raise wages?", "11.5 per cent", "harbour-ferry-strike"),
     _q("What was the council vote on the seawall upgrade?", "9-4", "harbour-seawall-vote"),
     _q("How many bushels per acre are canola farmers in the region reporting?", "28", "prairie-canola-drought"),
     _q("How many kilometres of fibre-optic cable does the NorthLink network run?", "2,300",
-       "prairie-rural-broadband", page=1),
+       "prairie-rural-broadband", page=1, also=["2,300 kilometres"]),
     _q("How large is the fund the council recommends for repairing dikes and sea walls?", "$250 million",
        "coastal-flood-review", page=3),
-    _q("How many people does Boreal Gems employ at the Kestrel Lake site?", "about 1,150", "northern-diamond-mine"),
+    _q("How many people does Boreal Gems employ at the Kestrel Lake site?", "about 1,150", "northern-diamond-mine",
+       also=["1,150", "about 1,150 people", "1,150 people"]),
     _q("To what area did Arctic sea ice shrink this month?", "4.28 million square kilometres", "northern-sea-ice"),
     _q("To what depth did lakes freeze along the winter road to Whati?", "60 centimetres", "northern-winter-road"),
     _q("How many turbines does Atlantic Breeze Energy plan to install?", "65", "dominion-offshore-wind"),

@@ -182,3 +182,22 @@ def test_indexing_prints_no_library_log_lines(tmp_path):
     noise = [line for line in lines if not line.startswith(("skipped ", "note ", "reading articles"))]
     assert noise == [], noise
     assert sum(line.startswith("skipped ") for line in lines) == 3
+
+
+@pytest.mark.slow
+def test_real_models_cite_the_right_headline_outlet_and_date(news, tmp_path_factory):
+    """The shipped encoder and span reader over the same mixed folder: every top answer cites the
+    article holding the gold answer, with its headline, outlet, date and page, and most are exact."""
+    from qa.metrics import exact_match, max_over_golds
+
+    corpus, *_ = news
+    p = Pipeline(corpus, tmp_path_factory.mktemp("news-real") / "index")
+    p.warm_up()
+    exact = 0
+    for q in QUESTIONS:
+        answers = p.ask(q.question, top_k=3, min_score=0.0)
+        assert answers, q.question
+        c = answers[0].citations[0]
+        assert (c.title, c.source, c.published, c.page) == (q.title, q.source, q.published, q.page), q.question
+        exact += max_over_golds(exact_match, answers[0].text, [q.answer, *q.also])
+    assert exact >= len(QUESTIONS) - 2, exact  # 12 of 13 when measured: "$250 million over ten years"

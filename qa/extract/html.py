@@ -42,13 +42,17 @@ def _version() -> str:
     return f"trafilatura {version('trafilatura')}"
 
 
-def extract_html(raw: bytes | str) -> Extracted:
-    """The article in a saved page, or ``LoadError`` when the page holds none."""
+def extract_html(raw: bytes | str, favor_precision: bool = True, favor_recall: bool = False) -> Extracted:
+    """The article in a saved page, or ``LoadError`` when the page holds none. The two ``favor_``
+    switches are trafilatura's: precision is on because it dropped all the fixture pages'
+    boilerplate (a donation box inside the story included) at no loss of article words, where the
+    balanced default kept 3% of the boilerplate (``scripts/extract_quality.py``, reports/extract.md)."""
     import trafilatura
 
     try:
-        found = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False,
-                                            include_tables=True, include_images=False)
+        found = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, include_tables=True,
+                                            include_images=False, favor_precision=favor_precision,
+                                            favor_recall=favor_recall)
     except Exception as exc:  # a parser failure on a damaged page is the page's problem, said as such
         raise LoadError(f"the page could not be parsed as HTML ({type(exc).__name__}); re-save it from "
                         "the browser (File › Save Page As…, “Webpage, HTML only”)") from exc
@@ -72,7 +76,8 @@ def extract_html(raw: bytes | str) -> Extracted:
         paragraphs.insert(0, title)
     meta = Metadata(title=title or paragraphs[0][:120], source=source, published=found.date or "",
                     url=found.url or "", author=found.author or "")
-    return Extracted(text="\n\n".join(paragraphs), meta=meta, extractor=_version())
+    setting = " precision" if favor_precision else " recall" if favor_recall else ""
+    return Extracted(text="\n\n".join(paragraphs), meta=meta, extractor=_version() + setting)
 
 
 def _list_words(body) -> int:

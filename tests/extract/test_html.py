@@ -13,7 +13,7 @@ PAGES = [a for a in GOLD["articles"]]
 BOILERPLATE = ["Skip to main content", "Today's paper", "We value your privacy", "Accept all",
                "Manage preferences", "Story continues below advertisement", "Share this article",
                "Get the Morning Briefing", "More from Local", "Comments are moderated", "harbourwatcher",
-               "Independent news for the southern prairies", "thoughts on", "Leave a Reply", "Most read",
+               "Independent news for the southern prairies", "Support independent rural journalism", "thoughts on", "Leave a Reply", "Most read",
                "Canola $842.10/t", "Proudly powered by WordPress", "This site uses cookies", "Previous:",
                "Your choices about cookies", "Territorial election results", "Sign up for The North This Week",
                "Join the conversation", "Recommended for you", "Caribou herd counts", "tundra_tom",
