@@ -12,8 +12,9 @@ PDF). All outlets, people and events are invented.
     python scripts/make_news_fixtures.py            # rewrite everything (chromium for the clipping)
     python scripts/make_news_fixtures.py --no-chromium
 
-The outputs are committed, so tests do not need chromium or fpdf2; re-running rewrites them (the
-chromium clipping's header carries the print date, so it differs byte-wise between runs).
+The outputs are committed, so tests do not need chromium or fpdf2; re-running rewrites them. The
+text fixtures come out the same each time (tests/test_news_fixtures.py checks the committed ones
+against ``text_fixtures``); the PDFs differ byte-wise between runs (print date, random file ids).
 """
 from __future__ import annotations
 
@@ -524,6 +525,19 @@ def clipping_pdf(page: Path, url_path: str, path: Path) -> bool:
 
 # ------------------------------------------------------------------ all of it
 
+def text_fixtures(gold: dict) -> dict[str, str]:
+    """Every text fixture (pages, feeds, .txt/.md, the bad pages) by path under tests/fixtures/news/;
+    tests check the committed files against this, so they cannot drift from articles.json."""
+    by_name = {a["name"]: a for a in gold["articles"]}
+    out = {f"pages/{a['name']}.html": LAYOUTS[a["layout"]](a) for a in gold["articles"]}
+    out["feeds/harbour-times.rss"] = rss_feed(gold)
+    out["feeds/northern-wire.atom"] = atom_feed(gold)
+    out.update({f"text/{a['name']}{a['suffix']}": text_file(a) for a in gold["text_files"]})
+    out["bad/harbour-section-front.html"] = harbour_section_front(gold["articles"])
+    out["bad/harbour-ferry-broken.html"] = broken_page(harbour_page(by_name["harbour-ferry-strike"]))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-chromium", action="store_true", help="keep the committed chromium clipping")
@@ -533,12 +547,8 @@ def main(argv: list[str] | None = None) -> int:
     for d in (pages, feeds, pdfs, texts, bad):
         d.mkdir(parents=True, exist_ok=True)
     by_name = {a["name"]: a for a in gold["articles"]}
-    for a in gold["articles"]:
-        (pages / f"{a['name']}.html").write_text(LAYOUTS[a["layout"]](a), encoding="utf-8")
-    (feeds / "harbour-times.rss").write_text(rss_feed(gold), encoding="utf-8")
-    (feeds / "northern-wire.atom").write_text(atom_feed(gold), encoding="utf-8")
-    for a in gold["text_files"]:
-        (texts / f"{a['name']}{a['suffix']}").write_text(text_file(a), encoding="utf-8")
+    for rel, text in text_fixtures(gold).items():
+        (FIXTURES / rel).write_text(text, encoding="utf-8")
 
     report = gold["report"]
     report_pdf(report, pdfs / f"{report['name']}.pdf")
@@ -550,9 +560,6 @@ def main(argv: list[str] | None = None) -> int:
     (pdfs / f"{clip['name']}-clipping.meta.json").write_text(
         json.dumps({"source": clip["source"], "url": clip["url"]}, indent=1) + "\n", encoding="utf-8")
 
-    (bad / "harbour-section-front.html").write_text(harbour_section_front(gold["articles"]), encoding="utf-8")
-    (bad / "harbour-ferry-broken.html").write_text(
-        broken_page(harbour_page(by_name["harbour-ferry-strike"])), encoding="utf-8")
     scanned_pdf(" ".join(by_name["harbour-seawall-vote"]["paragraphs"]), bad / "scanned-page.pdf")
     encrypted_pdf(pdfs / f"{report['name']}.pdf", bad / "encrypted-report.pdf")
     (bad / "corrupt-report.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256)) * 8)

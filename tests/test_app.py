@@ -189,6 +189,16 @@ def test_outlet_picker_and_article_panel_list_outlets_dates_and_skipped_files(ne
     assert "1 file not indexed" in table and "front.html</span>: no article body" in table
 
 
+def test_a_pdf_upload_is_answerable_and_its_citation_names_the_page(app, tmp_path):
+    path = tmp_path / "uploads" / "flood review.pdf"
+    path.parent.mkdir()
+    path.write_bytes((NEWS / "pdf" / "coastal-flood-review.pdf").read_bytes())
+    status, table, _ = app.upload([str(path)])
+    assert "flood_review.pdf: added “Coastal Flood Risk Review 2023”" in status and "October 2023" in table
+    reply = app.reply("How large is the fund the council recommends for repairing dikes and sea walls?")
+    assert "$250 million" in reply and '<span class="qa-page">page 3</span>' in reply
+
+
 # ------------------------------------------------------------------ Gradio configuration
 
 def test_chatbot_renders_our_html_without_markdown_or_latex(app):
