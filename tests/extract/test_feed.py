@@ -123,3 +123,12 @@ def test_sidecar_records_where_the_article_came_from(tmp_path, server):
     record = json.loads(sidecar.read_text(encoding="utf-8"))
     assert record["feed"] == f"{server.url}/{FEEDS[1]}" and record["fetched_from"].endswith("/pages/northern-sea-ice.html")
     assert record["published"] == "2024-09-20" and record["source"] == "Northern Wire"
+
+
+def test_a_page_over_the_size_limit_is_not_fetched_whole_and_the_summary_stands_in(tmp_path, server, monkeypatch):
+    from qa.extract import feed
+
+    monkeypatch.setattr(feed, "MAX_PAGE_BYTES", 1000)
+    report = ingest_feed(f"{server.url}/{FEEDS[1]}", tmp_path)
+    sea_ice = report.entries[0]
+    assert sea_ice.path.endswith(".txt") and any("larger than 1,000 bytes" in n for n in sea_ice.notes)
