@@ -10,6 +10,9 @@ import numpy as np
 import Stemmer
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG, so "Building index from IDs objects" reached every console
+# that shows warnings; only its warnings concern a user.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 _STEMMER = Stemmer.Stemmer("english")
 
 

@@ -109,7 +109,7 @@ class Pipeline:
     def index(self, progress: bool = True) -> UpdateReport:
         """Re-scan the corpus folder and update the persisted index incrementally."""
         with self._write_lock:
-            documents, self.skipped = load_corpus(self.corpus_dir)
+            documents, self.skipped = load_corpus(self.corpus_dir, progress=progress)
             index, report = update_index(self.index_dir, documents, self.encoder, self.config, progress=progress)
             self._install(index)
             self.last_update = report
@@ -256,7 +256,8 @@ class Pipeline:
             s_start, s_end = _sentence_around(chunk.sentences, start, end)
             citation = Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path, start=start, end=end,
                                 text=doc.text[start:end], sentence=doc.text[s_start:s_end],
-                                sentence_start=s_start, sentence_end=s_end, chunk_id=chunk.chunk_id)
+                                sentence_start=s_start, sentence_end=s_end, chunk_id=chunk.chunk_id,
+                                source=doc.source, published=doc.published, url=doc.url, page=doc.page_at(start))
             key = normalize_answer(citation.text) or citation.text
             if key in by_text:  # the same answer again: it folds into the better-ranked one
                 i = by_text[key]

@@ -60,7 +60,8 @@ def test_predict_schema(capsys, small_corpus, tmp_path):
     for p in preds:
         assert set(p) >= {"id", "question", "answer", "score", "citations"}
         for c in p["citations"]:
-            assert set(c) == {"doc_id", "title", "start", "end", "text"} and c["text"] == p["answer"]
+            assert set(c) == {"doc_id", "title", "source", "published", "url", "page", "start", "end",
+                              "text"} and c["text"] == p["answer"]
     assert preds[0]["answer"] == "Anna Kowalski" and preds[0]["citations"][0]["doc_id"] == "bridge"
     assert preds[1]["answer"] == "" and preds[1]["citations"] == []
     assert preds[2]["answer"] == "1852" and preds[2]["citations"][0]["doc_id"] == "context"
