@@ -64,6 +64,8 @@ NAME_NOT_PERSON = {"operation", "force", "forces", "task", "army", "air", "base"
                    "republic", "islamic", "embassy", "school", "mission", "war", "gulf", "north", "south", "east",
                    "west", "atlantic", "canada", "iraq", "kuwait", "iran", "nato", "isis", "daesh", "u.s.", "ctv",
                    "globe", "company", "inc.", "corp.", "ltd.", "agency", "office", "court", "house", "hospital"}
+ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last",
+            "next", "new", "old", "former", "late"}
 MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december", "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.",
           "nov.", "dec.", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
@@ -344,15 +346,23 @@ def person_name(text: str) -> str | None:
     words = tuple(t.text for t in toks if not is_function(t))
     if not words:
         return None
-    if any(w.lower() in TITLES or "-gen" in w.lower() for w in words):
-        return text
+    titled = [i for i, t in enumerate(toks) if t.capitalised and (t.low in TITLES or "-gen" in t.low)]
+    if titled:  # the title and the capitalised words after it, up to a comma: "General Qassem Soleimani"
+        i = k = titled[0]
+        while k + 1 < len(toks) and toks[k + 1].capitalised and "," not in text[toks[k].end:toks[k + 1].start]:
+            k += 1
+        if k > i or toks[i].low in ("commander", "chief"):
+            return text[toks[i].start:toks[k].end]
     best: list[Token] = []
     run: list[Token] = []
     for t in toks + [Token("", 0, 0)]:
-        if t.capitalised and t.low not in NAME_NOT_PERSON and t.low not in MONTHS and not t.text.endswith("'"):
+        if t.capitalised and t.low not in NAME_NOT_PERSON and t.low not in MONTHS and t.low not in ORDINALS \
+                and not t.text.endswith("'"):
             run.append(t)
             continue
-        if 2 <= len(run) <= 4 and len(run) > len(best):
+        # a name ends its phrase: "Hercules" in "Hercules transport planes" modifies a noun
+        ends_phrase = not t.text or is_function(t) or "," in text[run[-1].end:t.start] if run else False
+        if 2 <= len(run) <= 4 and len(run) > len(best) and ends_phrase:
             best = run
         run = []
     return text[best[0].start:best[-1].end] if best else None

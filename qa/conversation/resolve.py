@@ -433,9 +433,7 @@ def _candidates(turn: Turn, kind: str, noun: str = ""):
         things = [p for p in ordered if _thing(p)]
         for p in sorted(things, key=lambda p: p.group):
             yield p.text
-        if not asked_entity and ans is not None and _thing(ans):
-            yield ans.text
-        return
+        return  # a where/when/how answer is a place, a time or a manner: not what "it" means
     if kind == "plural":
         ans = _answer_phrase(turn)
         if ans is not None and (ans.plural or ans.group):
@@ -463,7 +461,10 @@ def _candidates(turn: Turn, kind: str, noun: str = ""):
 
 
 def _thing(p: Phrase) -> bool:
-    return bool(p.words) and not p.person and not p.temporal and not p.plural
+    """What "it" can stand for: not a person, time or plural, and more than a bare common noun
+    ("join" in "sent to join ...", "training")."""
+    referable = p.proper or len(p.words) >= 2 or P.tokens(p.text)[0].low in P.DETERMINERS
+    return bool(p.words) and referable and not p.person and not p.temporal and not p.plural
 
 
 def _clause_parts(turn: Turn, q: Question) -> tuple[str, str]:
@@ -474,6 +475,9 @@ def _clause_parts(turn: Turn, q: Question) -> tuple[str, str]:
     wh_first, wh_last = toks[q.wh_start], toks[q.wh_end - 1]
     clause = (text[:wh_first.start] + text[wh_last.end:]).strip(" ,")
     answer = turn.top.text.strip() if turn.top else ""
+    if len(P.tokens(answer)) > 5:  # a long answer adds its own words to the next question: keep its head
+        lead = P.noun_phrases(answer)
+        answer = lead[0].text if lead and lead[0].start == 0 else ""
     prep = toks[q.wh_start].low if toks[q.wh_start].low in P.PREPOSITIONS else ""
     if q.wh_word in ("how many", "how much"):
         noun = q.wh_noun
