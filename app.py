@@ -24,6 +24,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from qa import chat, corpus_admin  # noqa: E402  (light: models and gradio load lazily, --help stays fast)
 from qa.options import add_pipeline_arguments, build_pipeline  # noqa: E402
 from qa.load import MAX_FILE_BYTES, LoadError  # noqa: E402
+from qa.conversation import Conversation, ConversationalAsker  # noqa: E402
 from qa.pipeline import QuestionError  # noqa: E402
 
 log = logging.getLogger("qa.app")
@@ -72,39 +73,50 @@ class ChatApp:
 
     def __init__(self, pipeline) -> None:
         self.pipeline = pipeline
+        self.asker = ConversationalAsker(pipeline)  # holds no conversation: each browser session has its own
 
     # ----------------------------------------------------------------- chat
 
     def articles(self) -> dict:
         return {d.doc_id: chat.ArticleView(d.title, d.path, d.text) for d in self.pipeline.documents}
 
-    def reply(self, question) -> str:
+    def reply(self, question, conversation: Conversation | None = None) -> str:
         """The assistant's HTML for one question (never raises: every failure becomes a message)."""
+        return self.converse(question, conversation)[0]
+
+    def converse(self, question, conversation: Conversation | None = None) -> tuple[str, Conversation | None]:
+        """(HTML, the conversation with this turn) for a question asked in ``conversation``: a follow-up
+        is read against it and its reply says how ("Interpreted as: …"). On an error the conversation
+        is returned unchanged."""
         try:
-            answers = self.pipeline.ask(question)
+            r = self.asker.ask(question, conversation)
             articles = self.articles()
-            if answers:
-                return chat.render_answers(answers, articles, min_score=self._min_score())
+            note = chat.render_interpretation(r.resolution)
+            if r.answers:
+                return chat.render_answers(r.answers, articles, min_score=self._min_score()) + note, r.conversation
             if not articles:
                 return chat.render_error("No articles are indexed yet: add some in the Articles tab, "
-                                         "then ask again.")
-            return chat.render_no_answer(self.pipeline.closest_passages(question, 3), articles)
+                                         "then ask again."), conversation
+            return (chat.render_no_answer(self.pipeline.closest_passages(r.interpreted_as, 3), articles) + note,
+                    r.conversation)
         except QuestionError as exc:
-            return chat.render_error(str(exc))
+            return chat.render_error(str(exc)), conversation
         except Exception:  # the user gets a sentence, the log gets the traceback
             log.exception("answering %r failed", str(question)[:200])
             return chat.render_error("Sorry, something went wrong while answering; please try again. "
-                                     "The articles and the index are unchanged.")
+                                     "The articles and the index are unchanged."), conversation
 
     def _min_score(self) -> float:
         return self.pipeline.answer_threshold
 
-    def respond(self, question, history):
-        """Textbox submit: append the question and the reply to the chat, clear the textbox."""
+    def respond(self, question, history, conversation: Conversation | None = None):
+        """Textbox submit: append the question and the reply to the chat, clear the textbox; the
+        session's conversation (gr.State) comes in and goes out with this turn added."""
         history = list(history or [])[-(MAX_HISTORY_MESSAGES - 2):]
         history.append({"role": "user", "content": chat.render_question(question if question is not None else "")})
-        history.append({"role": "assistant", "content": self.reply(question)})
-        return history, ""
+        html, conversation = self.converse(question, conversation)
+        history.append({"role": "assistant", "content": html})
+        return history, "", conversation
 
     # ----------------------------------------------------------------- articles
 
@@ -198,6 +210,9 @@ def build_ui(app: ChatApp, examples: list[str]):
                                           lines=1, max_lines=4, autofocus=True, submit_btn=False,
                                           placeholder="Type a question and press Enter")
                     ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=70)
+                    new_conversation = gr.Button("New conversation", elem_id="new-conversation", scale=1,
+                                                 min_width=110)
+                conversation = gr.State(None)  # this browser session's turns (qa.conversation.Conversation)
                 if examples:
                     gr.Examples(examples=[[q] for q in examples], inputs=[question], label="Example questions")
             with gr.Tab("Articles", id="articles"):
@@ -224,10 +239,11 @@ def build_ui(app: ChatApp, examples: list[str]):
             return app.remove(doc_id, progress)
 
         # Enter in the textbox and the button do the same; only the submit is exposed as /ask (API).
-        question.submit(app.respond, [question, chatbot], [chatbot, question], api_name="ask",
-                        concurrency_limit=ASK_CONCURRENCY)
-        ask.click(app.respond, [question, chatbot], [chatbot, question], api_name=False,
+        question.submit(app.respond, [question, chatbot, conversation], [chatbot, question, conversation],
+                        api_name="ask", concurrency_limit=ASK_CONCURRENCY)
+        ask.click(app.respond, [question, chatbot, conversation], [chatbot, question, conversation], api_name=False,
                   concurrency_limit=ASK_CONCURRENCY)
+        new_conversation.click(lambda: ([], "", None), None, [chatbot, question, conversation], api_name=False)
         files.upload(on_upload, [files], [status, table, choice, files], api_name=False,
                      concurrency_limit=1, concurrency_id="corpus")
         remove.click(app.confirm_removal, [choice], [status, confirm_row, confirm_text, pending], api_name=False)

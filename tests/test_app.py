@@ -58,7 +58,7 @@ def test_missing_corpus_folder_exits_with_a_message(tmp_path, capsys):
 # ------------------------------------------------------------------ chat handlers
 
 def test_respond_appends_question_and_answer_and_clears_the_box(app):
-    history, box = app.respond(BRIDGE_Q, [])
+    history, box, _conversation = app.respond(BRIDGE_Q, [])
     assert box == ""
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[0]["content"] == BRIDGE_Q
@@ -69,7 +69,7 @@ def test_respond_appends_question_and_answer_and_clears_the_box(app):
 def test_history_stays_bounded(app):
     history = []
     for _ in range(chat_app.MAX_HISTORY_MESSAGES):
-        history, _ = app.respond(BRIDGE_Q, history)
+        history, _, _ = app.respond(BRIDGE_Q, history)
     assert len(history) <= chat_app.MAX_HISTORY_MESSAGES
 
 

@@ -56,6 +56,12 @@ class Resolution:
     def rewritten(self) -> bool:
         return self.interpreted_as != self.question
 
+    def explanation(self) -> str | None:
+        """The line a reply shows under a follow-up's answer; None for a question that stood alone."""
+        if not self.depends:
+            return None
+        return f"Interpreted as: {self.interpreted_as}" if self.confident else self.note
+
 
 @dataclass
 class _Anaphor:
@@ -205,7 +211,9 @@ class FollowUpResolver:
             return _unsure(question, WHAT_ABOUT, "I could not tell what to ask about, so I answered the question "
                            "as asked.")
         if xt[0].low in P.PREPOSITIONS:  # "And in coalition training?", "And of the NATO mission?"
-            prev = recent[0]
+            # the latest question with a phrase of the same preposition, else the previous one
+            prev = next((t for t in recent if any(p.role == "pp" and p.preposition == xt[0].low
+                                                  for p in parse_question(t.interpreted_as).phrases)), recent[0])
             inner = P.noun_phrases(x)
             return Resolution(question, _tidy(_replace_pp(_strip_q(prev.interpreted_as), x) + "?"), True, True,
                               WHAT_ABOUT, inner[0].text if inner else None, f"the previous question, asked about “{x}”")
