@@ -73,6 +73,25 @@ def test_history_stays_bounded(app):
     assert len(history) <= chat_app.MAX_HISTORY_MESSAGES
 
 
+def test_a_follow_up_is_read_in_the_session_conversation_and_says_how(app):
+    history, _, conversation = app.respond(BRIDGE_Q, [])
+    history, _, conversation = app.respond("How much did it cost?", history, conversation)
+    reply = history[-1]["content"]
+    assert '<b class="qa-span">$40 million</b>' in reply
+    assert '<p class="qa-interpreted">Interpreted as: How much did the new Tay bridge cost?</p>' in reply
+    assert reply.index("qa-interpreted") > reply.index("qa-span")  # under the answer
+    assert len(conversation) == 2
+    # Another session (or "New conversation": the state starts again from None) has no history.
+    history, _, fresh = app.respond("How much did it cost?", [], None)
+    assert "qa-interpreted" not in history[-1]["content"] and len(fresh) == 1
+
+
+def test_a_bad_question_keeps_the_conversation(app):
+    _, _, conversation = app.respond(BRIDGE_Q, [])
+    _, _, after = app.respond("   ", [], conversation)
+    assert after is conversation
+
+
 def test_unanswerable_question_shows_not_found_and_closest_passages(app):
     reply = app.reply("Who painted the Mona Lisa?")
     assert "I could not find that in the articles" in reply

@@ -202,3 +202,16 @@ def test_article_table_says_added_when_the_index_has_no_per_article_time():
 
 def test_error_reply_is_escaped():
     assert assert_safe(chat.render_error("<b>no</b>")).visible == "<b>no</b>"
+
+
+def test_interpretation_line_is_escaped_and_only_for_follow_ups():
+    from qa.conversation.resolve import Resolution
+
+    alone = Resolution("Who?", "Who?", False, True, "standalone")
+    assert chat.render_interpretation(alone) == "" and chat.render_interpretation(None) == ""
+    sure = Resolution("And <b>it</b>?", "When did <b>Impact</b> begin?", True, True, "pronoun", "x")
+    assert chat.render_interpretation(sure) == ('<p class="qa-interpreted">Interpreted as: When did '
+                                                "&lt;b&gt;Impact&lt;/b&gt; begin?</p>")
+    unsure = Resolution("What is her job?", "What is her job?", True, False, "pronoun", None,
+                        "I could not tell who or what “her” refers to, so I answered the question as asked.")
+    assert "qa-unsure" in chat.render_interpretation(unsure) and "as asked" in chat.render_interpretation(unsure)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 # A token: a word with inner hyphens, apostrophes, slashes or dots (U.S., St-Louis, Brig.-Gen.,
 # CF-18, Kuwait's), or a number with its currency sign, separators and unit ($371, 2.5, 40%).
-_TOKEN = re.compile(r"\$?\d[\d,.]*%?|[^\W\d_](?:[\w'’\-/&]|\.(?=\w))*\.?|\d\w*")
+_TOKEN = re.compile(r"\$?\d[\d,.]*%?|[^\W\d_](?:[\w'’\-/&]|\.(?=[\w\-]))*\.?|\d\w*")
 
 WH = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how"}
 AUX = {"is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "has", "have", "had",

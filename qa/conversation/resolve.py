@@ -404,16 +404,11 @@ def _candidates(turn: Turn, kind: str, noun: str = ""):
     wh_phrase = None
     if q.wh_noun and q.wh_word in ("how many", "which", "what"):
         noun_text = q.wh_noun
-        wh_phrase = Phrase(("the " if not noun_text[:1].isupper() else "") + noun_text, 0, 0,
+        wh_phrase = Phrase(("the " if not noun_text.split()[-1][:1].isupper() else "") + noun_text, 0, 0,
                            tuple(noun_text.split()), "wh")
     if kind == "demonstrative":
         stem = noun.lower().rstrip("s")
-        pool = []
-        ans = _answer_phrase(turn)
-        if turn.top is not None:
-            pool += P.noun_phrases(turn.top.text)
-        if ans is not None:
-            pool.insert(0, ans)
+        pool = P.noun_phrases(turn.top.text) if turn.top is not None else []  # the answer's phrases first
         pool += ordered + ([wh_phrase] if wh_phrase else [])
         for p in pool:
             if any(w.lower().rstrip("s") == stem for w in p.words):
@@ -494,7 +489,7 @@ def _clause_parts(turn: Turn, q: Question) -> tuple[str, str]:
         elif not answer:
             answer = noun
     elif not answer and q.wh_noun:
-        answer = ("the " if not q.wh_noun[:1].isupper() else "") + q.wh_noun
+        answer = ("the " if not q.wh_noun.split()[-1][:1].isupper() else "") + q.wh_noun
     if prep and answer and not answer.lower().startswith(prep):
         answer = f"{prep} {answer}"
     return clause, answer
