@@ -423,6 +423,9 @@ def _candidates(turn: Turn, kind: str, noun: str = ""):
         for p in ordered:
             if p.person:
                 yield p.text
+        if q.wh_word == "who" and q.aux in _BE and q.aux_index + 1 < len(q.toks):
+            # "Who is the commander of Joint Task Force-Iraq?" unanswered: "he" is that commander
+            yield _strip_q(q.text[q.toks[q.aux_index + 1].start:])
         return
     if kind == "thing":
         if definitional:

@@ -87,10 +87,11 @@ def _scored(turn: ConversationTurn, answers) -> dict:
             "cited_doc": answers[0].citations[0].doc_id if answers and answers[0].citations else None}
 
 
-def run_conversations(asker, turns: Sequence[ConversationTurn], *, alone: bool = True, top_k: int = 3,
-                      progress: bool = True) -> list[dict]:
+def run_conversations(asker, turns: Sequence[ConversationTurn], *, alone: bool = True, hand_rewrites: bool = True,
+                      top_k: int = 3, progress: bool = True) -> list[dict]:
     """One record per turn: the reply with the history (``with``), and for follow-ups the same
-    question asked alone (``alone``), each with EM/F1; the interpretation and whether it was right."""
+    question asked alone (``alone``) and its hand-written standalone form asked alone
+    (``hand_rewrite``), each with EM/F1; the interpretation and whether it was right."""
     from tqdm import tqdm
 
     from ..conversation import Conversation
@@ -117,7 +118,7 @@ def run_conversations(asker, turns: Sequence[ConversationTurn], *, alone: bool =
             answers = asker.pipeline.ask(turn.question, top_k=top_k)
             rec["alone"] = _scored(turn, answers)
             rec["alone_timings"] = dict(asker.pipeline.last_timings)
-            if turn.standalone:
+            if hand_rewrites and turn.standalone:
                 rec["hand_rewrite"] = _scored(turn, asker.pipeline.ask(turn.standalone, top_k=top_k))
         records.append(rec)
     return records
@@ -184,9 +185,9 @@ def report_lines(summary: dict, records: Sequence[dict], lat: dict | None = None
     f = summary["follow_ups"]
 
     def row(name: str, b: dict) -> list:
-        w, a = b.get("with", {}), b.get("alone", {})
-        return [name, b["count"], w.get("exact_match"), a.get("exact_match"), w.get("f1"), a.get("f1"),
-                b.get("interpretation_right")]
+        w, a, h = b.get("with", {}), b.get("alone", {}), b.get("hand_rewrite", {})
+        return [name, b["count"], w.get("exact_match"), a.get("exact_match"), h.get("exact_match"), w.get("f1"),
+                a.get("f1"), b.get("interpretation_right")]
 
     kinds = [row(k, summary["by_kind"][k]) for k in FOLLOW_UPS if summary["by_kind"][k]["count"]]
     un = summary["unanswerable_follow_ups"]
@@ -199,11 +200,13 @@ def report_lines(summary: dict, records: Sequence[dict], lat: dict | None = None
         "Each conversation is asked in order; a follow-up is resolved against the earlier questions and the "
         "product's own answers (not the gold ones). *With history* = the conversational path "
         "(`qa.conversation.ConversationalAsker`); *alone* = the same question asked on its own (`Pipeline.ask`). "
+        "*Hand rewrite* = the set's hand-written standalone form of each follow-up asked alone: what a perfect "
+        "rewrite would score with this reader, the reader's ceiling on these turns. "
         "*Interpretation right* = a dependent follow-up was rewritten with confidence and its standalone "
         "form names the referent; a topic switch was left as asked.",
         "",
-        R.md_table(["follow-ups", "n", "EM with history", "EM alone", "F1 with history", "F1 alone",
-                    "interpretation right %"], [row("all", f)] + kinds),
+        R.md_table(["follow-ups", "n", "EM with history", "EM alone", "EM hand rewrite", "F1 with history",
+                    "F1 alone", "interpretation right %"], [row("all", f)] + kinds),
         "",
         f"- Unanswerable follow-ups withheld: {un.get('with', {}).get('withheld_unanswerable', 0)} of {un['count']} "
         f"with history, {un.get('alone', {}).get('withheld_unanswerable', 0)} alone.",

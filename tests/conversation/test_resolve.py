@@ -179,3 +179,8 @@ def test_resolver_checks_its_settings():
         FollowUpResolver(rare=2.0)
     with pytest.raises(ValueError, match="lookback"):
         FollowUpResolver(lookback=0)
+
+
+def test_after_an_unanswered_who_is_question_he_is_the_person_described():
+    r = resolve("Where was he interviewed?", ("Who is the commander of the Joint Task Force-Iraq?", None))
+    assert r.interpreted_as == "Where was the commander of the Joint Task Force-Iraq interviewed?"
