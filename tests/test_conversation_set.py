@@ -54,3 +54,14 @@ def test_schema_and_verbatim_golds(row):
         assert row.get("standalone", "").endswith("?")  # the hand-written standalone form
     if row["follow_up"] in ("first", "switch"):
         assert row["mentions"] == []
+
+
+def test_a_bad_line_is_named(tmp_path):
+    bad = tmp_path / "c.jsonl"
+    bad.write_text('{"id": "c-1", "conversation": "c", "question": "Q?", "follow_up": "first"}\n'
+                   '{"id": "c-2", "conversation": "c", "question": "Q?", "follow_up": "sideways"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"c.jsonl:2: follow_up 'sideways'"):
+        load_conversations(bad)
+    bad.write_text("not json\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"c.jsonl:1: not a conversation turn"):
+        load_conversations(bad)

@@ -48,26 +48,26 @@ class ConversationTurn:
 
 def load_conversations(path: str | Path = CONVERSATIONS) -> list[ConversationTurn]:
     """The turns of a conversation set, in file order; errors name the line."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
     out = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                turn = ConversationTurn(id=str(row["id"]), conversation=str(row["conversation"]),
-                                        question=row["question"], answers=tuple(row.get("answers") or ()),
-                                        doc_id=row.get("doc_id"), follow_up=row["follow_up"],
-                                        mentions=tuple(row.get("mentions") or ()),
-                                        standalone=row.get("standalone", ""), category=row.get("category", ""),
-                                        qtype=row.get("qtype", ""))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{n}: not a conversation turn ({exc!r}); each line needs \"id\", "
-                                 '"conversation", "question", "answers", "doc_id" and "follow_up"') from None
-            if turn.follow_up not in KINDS:
-                raise ValueError(f"{path}:{n}: follow_up {turn.follow_up!r} is not one of {', '.join(KINDS)}")
-            out.append(turn)
+    for n, line in ((n, line) for n, line in enumerate(lines, 1) if line.strip()):
+        try:
+            turn = _turn(json.loads(line))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: not a conversation turn ({exc!r}); each line needs \"id\", "
+                             '"conversation", "question", "answers", "doc_id" and "follow_up"') from None
+        if turn.follow_up not in KINDS:
+            raise ValueError(f"{path}:{n}: follow_up {turn.follow_up!r} is not one of {', '.join(KINDS)}")
+        out.append(turn)
     return out
+
+
+def _turn(row: dict) -> ConversationTurn:
+    return ConversationTurn(
+        id=str(row["id"]), conversation=str(row["conversation"]), question=row["question"],
+        answers=tuple(row.get("answers") or ()), doc_id=row.get("doc_id"), follow_up=row["follow_up"],
+        mentions=tuple(row.get("mentions") or ()), standalone=row.get("standalone", ""),
+        category=row.get("category", ""), qtype=row.get("qtype", ""))
 
 
 def interpretation_right(turn: ConversationTurn, resolution) -> bool | None:
