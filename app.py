@@ -25,6 +25,7 @@ from qa import chat, corpus_admin  # noqa: E402  (light: models and gradio load 
 from qa.options import add_pipeline_arguments, build_pipeline  # noqa: E402
 from qa.filters import Filter  # noqa: E402
 from qa.load import MAX_FILE_BYTES, MAX_PDF_BYTES, LoadError  # noqa: E402
+from qa.conversation import Conversation, ConversationalAsker  # noqa: E402
 from qa.pipeline import QuestionError  # noqa: E402
 
 log = logging.getLogger("qa.app")
@@ -73,6 +74,7 @@ class ChatApp:
 
     def __init__(self, pipeline) -> None:
         self.pipeline = pipeline
+        self.asker = ConversationalAsker(pipeline)  # holds no conversation: each browser session has its own
 
     # ----------------------------------------------------------------- chat
 
@@ -84,34 +86,45 @@ class ChatApp:
         """The outlets of the indexed articles, for the chat's outlet picker."""
         return sorted({d.source for d in self.pipeline.documents if d.source}, key=str.casefold)
 
-    def reply(self, question, restrict: Filter | None = None, scope: str = "") -> str:
-        """The assistant's HTML for one question (never raises: every failure becomes a message).
-        ``restrict`` limits the articles searched; ``scope`` says which, in words."""
+    def reply(self, question, conversation: Conversation | None = None, restrict: Filter | None = None,
+              scope: str = "") -> str:
+        """The assistant's HTML for one question (never raises: every failure becomes a message)."""
+        return self.converse(question, conversation, restrict, scope)[0]
+
+    def converse(self, question, conversation: Conversation | None = None, restrict: Filter | None = None,
+                 scope: str = "") -> tuple[str, Conversation | None]:
+        """(HTML, the conversation with this turn) for a question asked in ``conversation``: a follow-up
+        is read against it and its reply says how ("Interpreted as: …"). ``restrict`` limits the
+        articles searched; ``scope`` says which, in words. On an error the conversation is returned
+        unchanged."""
         try:
-            answers = self.pipeline.ask(question, filter=restrict)
+            r = self.asker.ask(question, conversation, filter=restrict)
             articles = self.articles()
-            if answers:
-                return chat.render_answers(answers, articles, min_score=self._min_score())
+            note = chat.render_interpretation(r.resolution)
+            if r.answers:
+                return chat.render_answers(r.answers, articles, min_score=self._min_score()) + note, r.conversation
             if not articles:
                 return chat.render_error("No articles are indexed yet: add some in the Articles tab, "
-                                         "then ask again.")
+                                         "then ask again."), conversation
             if restrict is not None and not any(restrict.matches(d) for d in self.pipeline.documents):
                 return chat.render_error(f"No indexed article is {scope}; widen the dates or choose other "
-                                         "outlets in “Filter the articles”.")
-            return chat.render_no_answer(self.pipeline.closest_passages(question, 3, filter=restrict), articles,
-                                         scope=scope)
+                                         "outlets in “Filter the articles”."), conversation
+            return (chat.render_no_answer(self.pipeline.closest_passages(r.interpreted_as, 3, filter=restrict),
+                                          articles, scope=scope) + note, r.conversation)
         except QuestionError as exc:
-            return chat.render_error(str(exc))
+            return chat.render_error(str(exc)), conversation
         except Exception:  # the user gets a sentence, the log gets the traceback
             log.exception("answering %r failed", str(question)[:200])
             return chat.render_error("Sorry, something went wrong while answering; please try again. "
-                                     "The articles and the index are unchanged.")
+                                     "The articles and the index are unchanged."), conversation
 
     def _min_score(self) -> float:
         return self.pipeline.answer_threshold
 
-    def respond(self, question, history, since=None, until=None, sources=None):
-        """Textbox submit: append the question and the reply to the chat, clear the textbox. ``since``,
+    def respond(self, question, history, conversation: Conversation | None = None, since=None, until=None,
+                sources=None):
+        """Textbox submit: append the question and the reply to the chat, clear the textbox; the
+        session's conversation (gr.State) comes in and goes out with this turn added. ``since``,
         ``until`` (ISO dates) and ``sources`` (outlets) are the chat's filter, empty for all articles."""
         history = list(history or [])[-(MAX_HISTORY_MESSAGES - 2):]
         history.append({"role": "user", "content": chat.render_question(question if question is not None else "")})
@@ -119,13 +132,13 @@ class ChatApp:
         try:
             restrict = Filter.of((since or "").strip() or None, (until or "").strip() or None, sources)
         except ValueError as exc:
-            reply = chat.render_error(f"{exc} (in “Filter the articles”).".replace("--since", "“Published since”")
-                                      .replace("--until", "“Published until”"))
+            html = chat.render_error(f"{exc} (in “Filter the articles”).".replace("--since", "“Published since”")
+                                     .replace("--until", "“Published until”"))
         else:
             scope = chat.scope_text(restrict.since, restrict.until, sources) if restrict else ""
-            reply = self.reply(question, restrict, scope)
-        history.append({"role": "assistant", "content": reply})
-        return history, ""
+            html, conversation = self.converse(question, conversation, restrict, scope)
+        history.append({"role": "assistant", "content": html})
+        return history, "", conversation
 
     # ----------------------------------------------------------------- articles
 
@@ -224,6 +237,9 @@ def build_ui(app: ChatApp, examples: list[str]):
                                           lines=1, max_lines=4, autofocus=True, submit_btn=False,
                                           placeholder="Type a question and press Enter")
                     ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=70)
+                    new_conversation = gr.Button("New conversation", elem_id="new-conversation", scale=1,
+                                                 min_width=110)
+                conversation = gr.State(None)  # this browser session's turns (qa.conversation.Conversation)
                 with gr.Accordion("Filter the articles", open=False, elem_id="filters"):
                     with gr.Row():
                         since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD, YYYY-MM or YYYY",
@@ -258,11 +274,12 @@ def build_ui(app: ChatApp, examples: list[str]):
             return app.remove(doc_id, progress)
 
         # Enter in the textbox and the button do the same; only the submit is exposed as /ask (API).
-        asked = [question, chatbot, since, until, outlets]
-        question.submit(app.respond, asked, [chatbot, question], api_name="ask",
+        asked = [question, chatbot, conversation, since, until, outlets]
+        question.submit(app.respond, asked, [chatbot, question, conversation], api_name="ask",
                         concurrency_limit=ASK_CONCURRENCY)
-        ask.click(app.respond, asked, [chatbot, question], api_name=False,
+        ask.click(app.respond, asked, [chatbot, question, conversation], api_name=False,
                   concurrency_limit=ASK_CONCURRENCY)
+        new_conversation.click(lambda: ([], "", None), None, [chatbot, question, conversation], api_name=False)
         files.upload(on_upload, [files], [status, table, choice, files], api_name=False,
                      concurrency_limit=1, concurrency_id="corpus").then(
             app.outlet_picker, None, [outlets], api_name=False)

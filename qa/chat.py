@@ -173,6 +173,16 @@ def render_no_answer(hits: Iterable, articles: Mapping[str, ArticleView], scope:
     return "".join(out)
 
 
+def render_interpretation(resolution) -> str:
+    """Under a follow-up's answer: how it was read ("Interpreted as: …"), or why it was answered as
+    asked; "" for a question that stood alone (``resolution``: qa.conversation.Resolution)."""
+    line = resolution.explanation() if resolution is not None else None
+    if not line:
+        return ""
+    kind = "qa-interpreted" if resolution.confident else "qa-interpreted qa-unsure"
+    return f'<p class="{kind}">{esc(line)}</p>'
+
+
 def render_error(message: str) -> str:
     return f'<p class="qa-error">{esc(message)}</p>'
 
@@ -236,4 +246,5 @@ CSS = """
 .qa-articles td, .qa-articles th { text-align: left; padding: 0.2em 0.5em; vertical-align: top; }
 .qa-articles td { overflow-wrap: anywhere; }
 mark { background: #fde68a; color: inherit; padding: 0 0.1em; }
+.qa-interpreted { font-size: 0.85em; opacity: 0.8; font-style: italic; margin-top: 0.4em; }
 """

@@ -1,4 +1,4 @@
-"""Command line: ``qa index | ask | predict | evaluate`` (also ``python -m qa``).
+"""Command line: ``qa index | ask | predict | chat | evaluate`` (also ``python -m qa``).
 
 Only this module prints; everything it shows comes from the same Pipeline the chat uses.
 Heavy imports happen inside the commands so ``--help`` stays fast.
@@ -73,23 +73,29 @@ def cmd_ask(args) -> int:
                           "timings": {k: round(v, 4) for k, v in pipeline.last_timings.items()}},
                          ensure_ascii=False, indent=2))
         return 0
-    if not answers:
-        print("I could not find that in the articles.")
-        return 0
-    for i, a in enumerate(answers, 1):
-        print(f"{i}. {a.text}    (score {a.score:.2f})")
-        for c in a.citations:
-            print(f"   [{c.credit()}] {c.doc_id}, characters {c.start}-{c.end}")
-            print(f"   \"{c.sentence}\"")
+    from .conversation.terminal import answer_lines
+
+    print("\n".join(answer_lines(answers)))
     return 0
 
 
-def prediction_record(row: dict, answers) -> dict:
-    """One line of ``qa predict`` output (the evaluation scripts' schema)."""
+def cmd_chat(args) -> int:
+    from .conversation import ConversationalAsker
+    from .conversation.terminal import run_chat
+
+    pipeline = build_pipeline(args, progress=False)
+    run_chat(ConversationalAsker(pipeline), sys.stdin, sys.stdout, top_k=args.top_k, prompt=sys.stdin.isatty())
+    return 0
+
+
+def prediction_record(row: dict, answers, interpreted_as: str | None = None) -> dict:
+    """One line of ``qa predict`` output (the evaluation scripts' schema); ``interpreted_as`` is the
+    standalone question answered (the question itself unless a follow-up was rewritten)."""
     top = answers[0] if answers else None
     return {
         "id": row.get("id"),
         "question": row.get("question"),
+        "interpreted_as": interpreted_as if interpreted_as is not None else row.get("question"),
         "answer": top.text if top else "",
         "score": round(float(top.score), 6) if top else 0.0,
         "citations": [{"doc_id": c.doc_id, "title": c.title, "source": c.source, "published": c.published,
@@ -101,6 +107,7 @@ def prediction_record(row: dict, answers) -> dict:
 def cmd_predict(args) -> int:
     from tqdm import tqdm
 
+    from .conversation import Conversation, ConversationalAsker
     from .pipeline import QuestionError
 
     try:
@@ -118,13 +125,21 @@ def cmd_predict(args) -> int:
                             min_score=args.min_score)
     out_rows = []
     problems = 0
+    asker = ConversationalAsker(pipeline)
+    conversations: dict[str, Conversation] = {}  # "conversation" id -> its turns so far, in file order
     for row in tqdm(rows, desc="questions", unit="q", disable=args.quiet):
         try:
+            interpreted = None
             if "context" in row:
                 answers = pipeline.ask_context(row["question"], row["context"], top_k=args.top_k)
+            elif row.get("conversation") is not None:
+                key = str(row["conversation"])
+                reply = asker.ask(row["question"], conversations.get(key), top_k=args.top_k, filter=restrict)
+                conversations[key] = reply.conversation
+                answers, interpreted = reply.answers, reply.interpreted_as
             else:
                 answers = pipeline.ask(row["question"], top_k=args.top_k, filter=restrict)
-            record = prediction_record(row, answers)
+            record = prediction_record(row, answers, interpreted)
         except QuestionError as exc:
             problems += 1
             record = {**prediction_record(row, []), "error": str(exc)}
@@ -187,9 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="answer a JSONL file of questions (for evaluation scripts)",
                        description='Each input line: {"id": ..., "question": ...} and optionally "context" '
-                       "(answer from that text only). Each output line: id, question, answer (\"\" when it "
-                       "abstains), score, citations [{doc_id, title, source, published, url, page, start, end, "
-                       "text}].")
+                       '(answer from that text only) or "conversation" (lines with the same value are one '
+                       "conversation, asked in file order: follow-ups are resolved against the earlier lines' "
+                       "questions and this command's answers to them). Each output line: id, question, "
+                       "interpreted_as (the standalone question answered), answer (\"\" when it abstains), score, "
+                       "citations [{doc_id, title, source, published, url, page, start, end, text}].")
     p.add_argument("questions", metavar="QUESTIONS.jsonl")
     p.add_argument("--out", required=True, metavar="PREDICTIONS.jsonl")
     add_pipeline_arguments(p)
@@ -197,6 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=1, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal: follow-ups may refer back",
+                       description="Reads questions from the terminal (or piped in), one per line, and answers "
+                       "each with citations; a follow-up such as \"When did it begin?\" is read against the "
+                       "conversation so far, and its reply says how it was interpreted. /new starts a new "
+                       "conversation, /quit leaves.")
+    add_pipeline_arguments(p)
+    p.add_argument("--top-k", type=int, default=3, metavar="N", help="answers per question (default: %(default)s)")
+    p.set_defaults(func=cmd_chat)
 
     try:
         from . import evaluate

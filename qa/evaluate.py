@@ -40,6 +40,7 @@ DEPTH = 20  # candidates per retriever when ranking the gold article
 RECALL_KS = (1, 5, 10, 20)
 STAGES = ("encode", "search", "read", "total")
 SEED_QUESTIONS = Path(__file__).parent / "eval" / "seed_questions.jsonl"
+CONVERSATIONS = Path(__file__).parent / "eval" / "conversations.jsonl"
 
 
 @dataclass(frozen=True)
@@ -379,6 +380,7 @@ def write_report(path: Path, *, summary: dict, records: Sequence[dict], meta: di
         "",
         f"![Latency]({pngs['latency'].name})",
         "",
+        *(_follow_up_lines(summary, meta) if "follow_ups" in summary else []),
         f"## Questions not answered exactly ({len(misses)})",
         "",
         R.md_table(["id", "question", "gold", "prediction", "F1"],
@@ -389,6 +391,22 @@ def write_report(path: Path, *, summary: dict, records: Sequence[dict], meta: di
     ]
     R.atomic_write_text(path, "\n".join(lines))
     return [path, *pngs.values()]
+
+
+def _shown_path(path: str | Path) -> str:
+    """A path as the report shows it: relative to the working folder when it lies below it."""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _follow_up_lines(summary: dict, meta: dict) -> list[str]:
+    from .eval import conversations as C
+
+    return C.report_lines(summary["follow_ups"], meta["conversation_records"], summary["follow_ups"].get("latency"),
+                          meta.get("conversations") or "")
 
 
 def _shown(record: dict) -> str:
@@ -408,9 +426,12 @@ def _shown(record: dict) -> str:
 def evaluate(questions_path: str | Path, corpus: str | Path = "seeds", index_dir: str | Path = "embeddings",
              reader: str | None = None, retriever: str = "hybrid", min_score: float | None = None,
              top_k: int = 3, progress: bool = True, limit: int | None = None,
-             filter=None) -> tuple[dict, list[dict], dict]:
+             filter=None, conversations: str | Path | None = None) -> tuple[dict, list[dict], dict]:
     """Index ``corpus`` (incrementally), run every question (the first ``limit`` if given) over the
-    articles ``filter`` admits (all when None), return (summary, records, meta)."""
+    articles ``filter`` admits (all when None), return (summary, records, meta). With
+    ``conversations`` (a conversation set, qa/eval/conversations.py) the summary also has
+    ``follow_ups`` (with and without history) and meta the per-turn records under
+    ``conversation_records``."""
     from .eval import report as R
     from .pipeline import Pipeline
 
@@ -427,12 +448,22 @@ def evaluate(questions_path: str | Path, corpus: str | Path = "seeds", index_dir
         "retrieval": summarize_retrieval(records),
         "latency": summarize_latency(records, answer_seconds),
     }
+    conversation_records = None
+    if conversations:
+        from .conversation import ConversationalAsker
+        from .eval import conversations as C
+
+        conversation_records = C.run_conversations(ConversationalAsker(pipeline), C.load_conversations(conversations),
+                                                   top_k=top_k, progress=progress)
+        summary["follow_ups"] = {**C.summarize(conversation_records), "latency": C.latency(conversation_records)}
     meta = {
         "questions": str(questions_path), "corpus": str(corpus), "index_dir": str(index_dir),
         "reader": pipeline.reader.name, "retriever": retriever, "threshold": abstention_threshold(pipeline),
         "documents": len(pipeline.documents), "chunks": pipeline.chunk_count,
         "machine": R.machine_info(), "command": invocation(), "seconds": time.perf_counter() - started,
-        "limit": limit, "filter": _filter_note(filter), "reader_note": (R.span_reader_note(getattr(pipeline.reader, "weights_dir", None), pipeline.reader.name)
+        "limit": limit, "filter": _filter_note(filter),
+        "conversations": _shown_path(conversations) if conversations else None,
+        "conversation_records": conversation_records, "reader_note": (R.span_reader_note(getattr(pipeline.reader, "weights_dir", None), pipeline.reader.name)
                         if pipeline.reader.name.startswith("span") else ""),
     }
     return summary, records, meta
@@ -455,6 +486,13 @@ def print_summary(summary: dict, file=None) -> None:
     print(R.text_table(retrieval_header(ret), retrieval_rows(ret, "answer")), file=out)
     print(file=out)
     print(R.text_table(["latency ms", "p50", "p95", "mean"], latency_rows(lat)), file=out)
+    if "follow_ups" in summary:
+        f = summary["follow_ups"]["follow_ups"]
+        print(file=out)
+        print(R.text_table(["follow-ups", "EM with history", "EM alone", "F1 with history", "F1 alone",
+                            "interpretation right %"],
+                           [[f"{f['count']} follow-ups", f["with"]["exact_match"], f["alone"]["exact_match"],
+                             f["with"]["f1"], f["alone"]["f1"], f["interpretation_right"]]]), file=out)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -466,7 +504,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         summary, records, meta = evaluate(args.questions, corpus=args.corpus, index_dir=args.index_dir,
                                           reader=args.reader, retriever=args.retriever, min_score=args.min_score,
                                           top_k=args.top_k, progress=not args.quiet, limit=args.limit,
-                                          filter=filter_from_args(args))
+                                          filter=filter_from_args(args), conversations=args.conversations or None)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -497,6 +535,9 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="Markdown report; PNG plots go beside it (default: %(default)s; '' = none)")
     p.add_argument("--json", default=None, metavar="OUT", help="also write summary + per-question records as JSON")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions (a quick check)")
+    p.add_argument("--conversations", default=str(CONVERSATIONS), metavar="JSONL",
+                   help="also score follow-up questions on this conversation set, with and without history "
+                        "(default: %(default)s; '' = none)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_evaluate)
     return p

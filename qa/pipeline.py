@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,6 +31,9 @@ from .metrics import normalize_answer
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+
+# A retrieval step in place of HybridRetriever.retrieve: (retriever, question, mode=, top_k=, filter=) -> hits
+Search = Callable[..., list[Hit]]
 
 
 class QuestionError(ValueError):
@@ -132,6 +135,12 @@ class Pipeline:
         return dict(self._index.manifest)
 
     @property
+    def corpus_index(self) -> CorpusIndex:
+        """The live index (read it, never change it: updates install a new one)."""
+        self._require_index()
+        return self._index
+
+    @property
     def chunk_count(self) -> int:
         return len(self._index.chunks) if self._index is not None else 0
 
@@ -149,13 +158,17 @@ class Pipeline:
         with self._model_lock:
             return retriever.retrieve(question, mode=mode or self.mode, depth=depth, top_k=top_k, filter=filter)
 
-    def read(self, question: str, top_k: int = 6, mode: str | None = None, filter: Filter | None = None) -> Reading:
+    def read(self, question: str, top_k: int = 6, mode: str | None = None, filter: Filter | None = None,
+             search: Search | None = None) -> Reading:
         """Retrieve and read, nothing more (see ``Reading``). ``ask`` turns the result into answers;
-        ``scripts/fit_ranker.py`` learns from it."""
+        ``scripts/fit_ranker.py`` learns from it. ``search`` replaces the retrieval step: called as
+        ``search(retriever, question, mode=, top_k=, filter=)`` under the model lock (a follow-up's
+        history-aware retrieval, qa/conversation/search.py)."""
         retriever = self._require_index()
         question = clean_question(question)
         with self._model_lock:
-            hits = retriever.retrieve(question, mode=mode or self.mode, top_k=self.config.passages, filter=filter)
+            hits = (search or HybridRetriever.retrieve)(retriever, question, mode=mode or self.mode,
+                                                        top_k=self.config.passages, filter=filter)
             timings = dict(retriever.timings)
             t0 = time.perf_counter()
             passages = [Passage(h.chunk.doc_id, h.chunk.doc_start, h.chunk.text) for h in hits]
@@ -183,9 +196,10 @@ class Pipeline:
         return (ranker or self.reader).min_score
 
     def ask(self, question: str, top_k: int | None = None, min_score: float | None = None,
-            mode: str | None = None, filter: Filter | None = None) -> list[Answer]:
+            mode: str | None = None, filter: Filter | None = None, search: Search | None = None) -> list[Answer]:
         """Distinct answers, best first; ``[]`` when the articles do not answer the question.
-        ``filter`` (qa/filters.py) restricts the articles searched.
+        ``filter`` (qa/filters.py) restricts the articles searched; ``search``: see ``read``.
+        Follow-up questions go through ``qa.conversation.ConversationalAsker``, which calls this.
 
         Raises ``QuestionError`` for an empty, wordless or over-long question.
         """
@@ -195,7 +209,7 @@ class Pipeline:
         # Ask for extra spans: answers with the same text merge into one, so some candidates fold away;
         # a ranker sees as many candidates as it was fitted on.
         wanted = max(top_k * 2, rank.CANDIDATES) if self.ranker is not None else top_k * 2
-        r = self.read(question, top_k=wanted, mode=mode, filter=filter)
+        r = self.read(question, top_k=wanted, mode=mode, filter=filter, search=search)
         answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
                    if r.output else [])
         self.last_timings = {**r.timings, "total": time.perf_counter() - started}

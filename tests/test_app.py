@@ -59,7 +59,7 @@ def test_missing_corpus_folder_exits_with_a_message(tmp_path, capsys):
 # ------------------------------------------------------------------ chat handlers
 
 def test_respond_appends_question_and_answer_and_clears_the_box(app):
-    history, box = app.respond(BRIDGE_Q, [])
+    history, box, _conversation = app.respond(BRIDGE_Q, [])
     assert box == ""
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[0]["content"] == BRIDGE_Q
@@ -70,8 +70,27 @@ def test_respond_appends_question_and_answer_and_clears_the_box(app):
 def test_history_stays_bounded(app):
     history = []
     for _ in range(chat_app.MAX_HISTORY_MESSAGES):
-        history, _ = app.respond(BRIDGE_Q, history)
+        history, _, _ = app.respond(BRIDGE_Q, history)
     assert len(history) <= chat_app.MAX_HISTORY_MESSAGES
+
+
+def test_a_follow_up_is_read_in_the_session_conversation_and_says_how(app):
+    history, _, conversation = app.respond(BRIDGE_Q, [])
+    history, _, conversation = app.respond("How much did it cost?", history, conversation)
+    reply = history[-1]["content"]
+    assert '<b class="qa-span">$40 million</b>' in reply
+    assert '<p class="qa-interpreted">Interpreted as: How much did the new Tay bridge cost?</p>' in reply
+    assert reply.index("qa-interpreted") > reply.index("qa-span")  # under the answer
+    assert len(conversation) == 2
+    # Another session (or "New conversation": the state starts again from None) has no history.
+    history, _, fresh = app.respond("How much did it cost?", [], None)
+    assert "qa-interpreted" not in history[-1]["content"] and len(fresh) == 1
+
+
+def test_a_bad_question_keeps_the_conversation(app):
+    _, _, conversation = app.respond(BRIDGE_Q, [])
+    _, _, after = app.respond("   ", [], conversation)
+    assert after is conversation
 
 
 def test_unanswerable_question_shows_not_found_and_closest_passages(app):
@@ -156,7 +175,7 @@ def news_app(tmp_path):
 
 
 def test_citations_show_headline_outlet_and_date(news_app):
-    history, _ = news_app.respond("How many bushels per acre are canola farmers in the region reporting?", [])
+    history, _, _ = news_app.respond("How many bushels per acre are canola farmers in the region reporting?", [])
     reply = history[-1]["content"]
     assert ('<span class="qa-headline">Drought pushes canola yields to a 15-year low</span> · '
             '<span class="qa-outlet">Prairie Ledger</span> · <span class="qa-date">September 14, 2022</span>') in reply
@@ -164,20 +183,20 @@ def test_citations_show_headline_outlet_and_date(news_app):
 
 def test_the_chat_filter_restricts_the_articles_searched(news_app):
     question = "How many bushels per acre are canola farmers in the region reporting?"
-    history, _ = news_app.respond(question, [], "", "", ["Northern Wire"])
+    history, _, _ = news_app.respond(question, [], None, "", "", ["Northern Wire"])
     assert "Prairie Ledger" not in history[-1]["content"]
-    history, _ = news_app.respond(question, [], "2022-09", "2022-09", [])
+    history, _, _ = news_app.respond(question, [], None, "2022-09", "2022-09", [])
     assert "Drought pushes canola yields" in history[-1]["content"]
-    history, _ = news_app.respond(question, [], "2030", "", [])
+    history, _, _ = news_app.respond(question, [], None, "2030", "", [])
     assert "No indexed article is published since 2030" in history[-1]["content"]
-    history, _ = news_app.respond("Who painted the Mona Lisa?", [], "", "2023", ["Dominion Press"])
+    history, _, _ = news_app.respond("Who painted the Mona Lisa?", [], None, "", "2023", ["Dominion Press"])
     assert "in the articles published until 2023, from Dominion Press." in history[-1]["content"]
 
 
 @pytest.mark.parametrize("since, until, message", [("last week", "", "“Published since” &#x27;last week&#x27; is not a date"),
                                                     ("2024", "2023", "after “Published until”")])
 def test_a_bad_filter_gets_a_clear_reply(news_app, since, until, message):
-    history, box = news_app.respond("How many homes?", [], since, until, None)
+    history, box, _ = news_app.respond("How many homes?", [], None, since, until, None)
     assert message in history[-1]["content"] and "qa-error" in history[-1]["content"] and box == ""
 
 

@@ -75,7 +75,7 @@ QUESTIONS = [
 
 @pytest.mark.parametrize("question, expected", [q[1:] for q in QUESTIONS], ids=[q[0] for q in QUESTIONS])
 def test_bad_question_gets_a_clear_reply(chat, question, expected):
-    history, _ = chat.respond(question, [])
+    history, _, _ = chat.respond(question, [])
     for message in history:
         message["content"].encode("utf-8")  # everything shown can be sent to the browser
     assert expected in history[-1]["content"]
@@ -84,7 +84,7 @@ def test_bad_question_gets_a_clear_reply(chat, question, expected):
 
 def test_html_question_is_shown_as_text_and_still_searched(chat):
     question = "<img src=x onerror=alert(1)> Who designed the <b>new</b> Tay bridge?"
-    history, _ = chat.respond(question, [])
+    history, _, _ = chat.respond(question, [])
     assert history[0]["content"] == ("&lt;img src=x onerror=alert(1)&gt; Who designed the &lt;b&gt;new&lt;/b&gt; "
                                      "Tay bridge?")
     assert "<img" not in history[1]["content"] and KNOWN_A in history[1]["content"]

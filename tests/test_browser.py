@@ -127,6 +127,26 @@ def test_controls_have_accessible_names(page):
         assert nameless == [], tab
     assert page.get_by_role("textbox", name="Question").count() == 1
     assert page.get_by_role("button", name="Ask").count() == 1
+    assert page.get_by_role("button", name="New conversation").count() == 1
+
+
+def test_a_three_turn_conversation_answers_follow_ups_and_starts_over(page):
+    """A person's conversation: a question, a follow-up with a pronoun, one with an ellipsis; each
+    follow-up says how it was read. "New conversation" clears the chat and the history."""
+    ask(page, "Who is the commander of Joint Task Force Impact?")
+    reply = ask(page, "Where was he interviewed?")
+    assert "Kuwait" in reply.locator(".qa-span").first.inner_text()
+    interpreted = reply.locator(".qa-interpreted").inner_text()
+    assert interpreted.startswith("Interpreted as: Where was") and "St-Louis" in interpreted
+    ask(page, "How many troops did Canada commit in June?")
+    reply = ask(page, "Until when?")
+    assert "March 2019" in reply.locator(".qa-span").first.inner_text()
+    assert "Interpreted as: Until when did Canada commit" in reply.locator(".qa-interpreted").inner_text()
+    page.get_by_role("button", name="New conversation").click()
+    page.wait_for_function("() => document.querySelectorAll('#chatbot [data-testid=\"bot\"]').length === 0",
+                           timeout=ANSWER_TIMEOUT_MS)
+    reply = ask(page, "Until when?")  # nothing to follow on from now: asked as it stands
+    assert reply.locator(".qa-interpreted").count() == 0
 
 
 def test_no_answer_says_so_and_shows_closest_passages(page):

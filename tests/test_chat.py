@@ -247,3 +247,16 @@ def test_article_table_lists_outlet_and_date_then_what_was_not_indexed_and_why()
     assert "scan.pdf: the PDF has no text layer <img>" in parsed.visible
     assert "1 note on indexed articles" in parsed.visible and "feed.txt: date 'soon'" in parsed.visible
     assert "1 file not indexed" in assert_safe(chat.render_article_table([], problems[:1])).visible
+
+
+def test_interpretation_line_is_escaped_and_only_for_follow_ups():
+    from qa.conversation.resolve import Resolution
+
+    alone = Resolution("Who?", "Who?", False, True, "standalone")
+    assert chat.render_interpretation(alone) == "" and chat.render_interpretation(None) == ""
+    sure = Resolution("And <b>it</b>?", "When did <b>Impact</b> begin?", True, True, "pronoun", "x")
+    assert chat.render_interpretation(sure) == ('<p class="qa-interpreted">Interpreted as: When did '
+                                                "&lt;b&gt;Impact&lt;/b&gt; begin?</p>")
+    unsure = Resolution("What is her job?", "What is her job?", True, False, "pronoun", None,
+                        "I could not tell who or what “her” refers to, so I answered the question as asked.")
+    assert "qa-unsure" in chat.render_interpretation(unsure) and "as asked" in chat.render_interpretation(unsure)
