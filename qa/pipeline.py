@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,6 +31,9 @@ from .metrics import normalize_answer
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+
+# A retrieval step in place of HybridRetriever.retrieve: (retriever, question, mode=, top_k=, filter=) -> hits
+Search = Callable[..., list[Hit]]
 
 
 class QuestionError(ValueError):
@@ -113,7 +116,7 @@ class Pipeline:
     def index(self, progress: bool = True) -> UpdateReport:
         """Re-scan the corpus folder and update the persisted index incrementally."""
         with self._write_lock:
-            documents, self.skipped = load_corpus(self.corpus_dir)
+            documents, self.skipped = load_corpus(self.corpus_dir, progress=progress)
             index, report = self.backend.update(documents, self.encoder, self.config, progress=progress)
             self._install(index)
             self.last_update = report
@@ -136,6 +139,12 @@ class Pipeline:
         return dict(self._index.manifest)
 
     @property
+    def corpus_index(self) -> CorpusIndex:
+        """The live index (read it, never change it: updates install a new one)."""
+        self._require_index()
+        return self._index
+
+    @property
     def chunk_count(self) -> int:
         return self._index.chunk_count if self._index is not None else 0
 
@@ -153,13 +162,17 @@ class Pipeline:
         with self._model_lock:
             return retriever.retrieve(question, mode=mode or self.mode, depth=depth, top_k=top_k, filter=filter)
 
-    def read(self, question: str, top_k: int = 6, mode: str | None = None, filter: Filter | None = None) -> Reading:
+    def read(self, question: str, top_k: int = 6, mode: str | None = None, filter: Filter | None = None,
+             search: Search | None = None) -> Reading:
         """Retrieve and read, nothing more (see ``Reading``). ``ask`` turns the result into answers;
-        ``scripts/fit_ranker.py`` learns from it."""
+        ``scripts/fit_ranker.py`` learns from it. ``search`` replaces the retrieval step: called as
+        ``search(retriever, question, mode=, top_k=, filter=)`` under the model lock (a follow-up's
+        history-aware retrieval, qa/conversation/search.py)."""
         retriever = self._require_index()
         question = clean_question(question)
         with self._model_lock:
-            hits = retriever.retrieve(question, mode=mode or self.mode, top_k=self.config.passages, filter=filter)
+            hits = (search or HybridRetriever.retrieve)(retriever, question, mode=mode or self.mode,
+                                                        top_k=self.config.passages, filter=filter)
             timings = dict(retriever.timings)
             t0 = time.perf_counter()
             passages = [Passage(h.chunk.doc_id, h.chunk.doc_start, h.chunk.text) for h in hits]
@@ -187,9 +200,10 @@ class Pipeline:
         return (ranker or self.reader).min_score
 
     def ask(self, question: str, top_k: int | None = None, min_score: float | None = None,
-            mode: str | None = None, filter: Filter | None = None) -> list[Answer]:
+            mode: str | None = None, filter: Filter | None = None, search: Search | None = None) -> list[Answer]:
         """Distinct answers, best first; ``[]`` when the articles do not answer the question.
-        ``filter`` (qa/filters.py) restricts the articles searched.
+        ``filter`` (qa/filters.py) restricts the articles searched; ``search``: see ``read``.
+        Follow-up questions go through ``qa.conversation.ConversationalAsker``, which calls this.
 
         Raises ``QuestionError`` for an empty, wordless or over-long question.
         """
@@ -199,7 +213,7 @@ class Pipeline:
         # Ask for extra spans: answers with the same text merge into one, so some candidates fold away;
         # a ranker sees as many candidates as it was fitted on.
         wanted = max(top_k * 2, rank.CANDIDATES) if self.ranker is not None else top_k * 2
-        r = self.read(question, top_k=wanted, mode=mode, filter=filter)
+        r = self.read(question, top_k=wanted, mode=mode, filter=filter, search=search)
         answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
                    if r.output else [])
         self.last_timings = {**r.timings, "total": time.perf_counter() - started}
@@ -260,7 +274,8 @@ class Pipeline:
             s_start, s_end = _sentence_around(chunk.sentences, start, end)
             citation = Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path, start=start, end=end,
                                 text=doc.text[start:end], sentence=doc.text[s_start:s_end],
-                                sentence_start=s_start, sentence_end=s_end, chunk_id=chunk.chunk_id)
+                                sentence_start=s_start, sentence_end=s_end, chunk_id=chunk.chunk_id,
+                                source=doc.source, published=doc.published, url=doc.url, page=doc.page_at(start))
             key = normalize_answer(citation.text) or citation.text
             if key in by_text:  # the same answer again: it folds into the better-ranked one
                 i = by_text[key]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,7 +12,7 @@ from .backends.base import ChunkIndex
 from .embed import Encoder
 from .filters import Filter
 from .fuse import rrf
-from .types import Hit
+from .types import Chunk, Hit
 
 MODES = ("hybrid", "bm25", "dense")
 
@@ -42,9 +43,14 @@ class HybridRetriever:
         return vector
 
     def retrieve(self, question: str, mode: str = "hybrid", depth: int | None = None,
-                 top_k: int | None = None, filter: Filter | None = None) -> list[Hit]:
+                 top_k: int | None = None, filter: Filter | None = None,
+                 lexical_weights: Mapping[str, float] | None = None,
+                 extra: Mapping[str, Sequence[Chunk]] | None = None) -> list[Hit]:
         """Best chunks for ``question``. ``depth`` = candidates per list, ``top_k`` = hits returned;
-        ``filter`` restricts both lists to the articles it admits before they are ranked."""
+        ``filter`` restricts both lists to the articles it admits before they are ranked.
+        ``lexical_weights`` (word -> weight) replaces the BM25 query by weighted words
+        (``ChunkIndex.search_lexical``); ``extra`` adds ranked lists of chunks, by name, to
+        the fusion (a conversation's previous passages: qa/conversation/search.py)."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         if depth is None:
@@ -64,9 +70,11 @@ class HybridRetriever:
             self.timings["search"] += time.perf_counter() - t1
         if mode in ("hybrid", "bm25"):
             t0 = time.perf_counter()
-            found["bm25"] = _ordered(self.index.search_lexical(question, depth, filter))
+            found["bm25"] = _ordered(self.index.search_lexical(question, depth, filter, weights=lexical_weights))
             self.timings["search"] += time.perf_counter() - t0
-        if mode != "hybrid":
+        for name, chunks in (extra or {}).items():
+            found[name] = [(c, 0.0) for c in chunks]  # ranked already; only ranks enter the fusion
+        if mode != "hybrid" and not extra:
             return [Hit(chunk, score, {mode: i}) for i, (chunk, score) in enumerate(found[mode][:top_k])]
         # RRF works on chunk ids (unique), fusing by rank: BM25 and cosine scales are not comparable.
         by_id = {chunk.chunk_id: chunk for hits in found.values() for chunk, _ in hits}

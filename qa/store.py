@@ -27,7 +27,7 @@ import secrets
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,11 +39,13 @@ from .backends.base import (  # noqa: F401  (re-exported: the FAISS store's call
     IndexLocationError,
     IndexProblem,
     Plan,
+    RECORDED,
     UpdateReport,
     check_settings,
     expected_settings,
     file_in_the_way,
     file_record,
+    recorded,
 )
 from .chunk import chunk_document
 from .config import QAConfig
@@ -85,8 +87,21 @@ class CorpusIndex:
     def search_dense(self, vector: np.ndarray, depth: int, filter: Filter | None = None) -> list[tuple[Chunk, float]]:
         return [(self.chunks[r], s) for r, s in self.dense.search(vector, depth, self.rows_matching(filter))]
 
-    def search_lexical(self, question: str, depth: int, filter: Filter | None = None) -> list[tuple[Chunk, float]]:
-        return [(self.chunks[r], s) for r, s in self.lexical.search(question, depth, self.rows_matching(filter))]
+    def search_lexical(self, question: str, depth: int, filter: Filter | None = None,
+                       weights: Mapping[str, float] | None = None) -> list[tuple[Chunk, float]]:
+        allowed = self.rows_matching(filter)
+        found = (self.lexical.search(question, depth, allowed) if weights is None
+                 else self.lexical.search_weighted(weights, depth, allowed))
+        return [(self.chunks[r], s) for r, s in found]
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        return [self.chunks[r] for r in self.rows_by_doc.get(doc_id, [])]
+
+    def term_rarity(self, words: Sequence[str]) -> Mapping[str, float | None]:
+        top = self.lexical.max_idf()
+        if top <= 0:
+            return {w: None for w in words}
+        return {w: (v / top if v is not None else None) for w, v in self.lexical.idf(words).items()}
 
     def rows_matching(self, filter: Filter | None) -> np.ndarray | None:
         """Chunk rows of the articles ``filter`` admits (sorted), or None when there is no filter."""
@@ -102,9 +117,9 @@ class CorpusIndex:
         return allowed
 
     def is_current_for(self, documents: Sequence[Document]) -> bool:
-        """Same set of articles with the same content hashes as the corpus now."""
-        indexed = {d: f["sha256"] for d, f in self.manifest["files"].items()}
-        return indexed == {d.doc_id: d.sha256 for d in documents}
+        """Same set of articles with the same content hashes, metadata and extractors as the corpus now."""
+        indexed = {d: {k: f.get(k, "") for k in RECORDED} for d, f in self.manifest["files"].items()}
+        return indexed == {d.doc_id: recorded(d) for d in documents}
 
 
 # ---------------------------------------------------------------- loading
@@ -142,7 +157,7 @@ def load_index(index_dir: str | Path, encoder: Encoder, config: QAConfig) -> Cor
         if _sha256_file(path) != digest:
             raise IndexProblem("damaged", f"{version.name}/{name} does not match its checksum (truncated or corrupted)")
     try:
-        documents = {d.doc_id: d for d in (Document(**row) for row in _read_jsonl(version / "documents.jsonl"))}
+        documents = {d.doc_id: d for d in (_doc_from_row(row) for row in _read_jsonl(version / "documents.jsonl"))}
         chunks = [Chunk.from_dict(row) for row in _read_jsonl(version / "chunks.jsonl")]
         dense = DenseIndex.load(version / "dense.faiss", encoder.dimension,
                                 DenseSpec.from_dict(manifest.get("dense", {})))
@@ -188,6 +203,7 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
             if problem.kind != "missing":
                 report.rebuilt_because = str(problem)
                 log.warning("rebuilding the index: %s", problem)
+        by_id = {d.doc_id: d for d in documents}
         if old is not None and old.is_current_for(documents):
             report.unchanged = sorted(old.documents)
             report.chunks_total = len(old.chunks)
@@ -195,15 +211,17 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
             report.seconds = time.perf_counter() - started
             return old, report
 
-        indexed = {d: f["sha256"] for d, f in old.manifest["files"].items()} if old is not None else {}
-        plan = Plan.of(indexed, documents)
+        plan = Plan.of(old.manifest["files"] if old is not None else {}, documents)
         report.unchanged, report.added, report.updated, report.removed = (
             plan.unchanged, plan.added, plan.updated, plan.removed)
-        changed = set(plan.added) | set(plan.updated)
+        # An update that left the text as it was (a new date in a sidecar, another extractor that
+        # reads the same words) keeps its chunks and vectors: only the article's record changes.
+        retext = [d for d in plan.updated if old.documents[d].text != by_id[d].text]
+        changed = set(plan.added) | set(retext)
         fresh = [c for doc in documents if doc.doc_id in changed
                  for c in chunk_document(doc, config.chunk_sentences, config.chunk_overlap, config.chunk_max_chars)]
         fresh_vectors = encoder.encode([c.text for c in fresh], progress=progress)
-        gone = set(plan.removed) | set(plan.updated)
+        gone = set(plan.removed) | set(retext)
         drop = sorted(r for d in gone for r in old.rows_by_doc.get(d, [])) if old is not None else []
         total = (len(old.chunks) - len(drop) if old is not None else 0) + len(fresh)
         spec = DenseSpec.for_size(total, config.dense_flat_max, config.dense_nprobe)
@@ -358,7 +376,13 @@ def _locked(index_dir: Path) -> Iterator[None]:
 
 
 def _doc_row(d: Document) -> dict:
-    return asdict(d)  # every field, so outlet and date survive a reload (filters need them)
+    row = asdict(d)  # every field, so outlet, date and pages survive a reload (filters need them)
+    row["pages"] = list(d.pages)
+    return row
+
+
+def _doc_from_row(row: dict) -> Document:
+    return Document(**{**row, "pages": tuple(int(p) for p in row.get("pages") or ())})
 
 
 def _write_jsonl(path: Path, rows) -> None:

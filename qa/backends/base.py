@@ -97,10 +97,19 @@ def check_settings(manifest: Mapping, encoder: Encoder, config: QAConfig) -> Non
                                            f"this build uses {want!r}")
 
 
+# What the manifest records of each article besides its counts; a change in any of them (a new
+# date in a sidecar, another extractor version) updates the article in the index.
+RECORDED = ("path", "sha256", "title", "source", "published", "url", "author", "extractor")
+
+
+def recorded(doc: Document) -> dict:
+    """The fields of ``doc`` its manifest record keeps (``RECORDED``)."""
+    return {k: getattr(doc, k) for k in RECORDED}
+
+
 def file_record(doc: Document, chunks: int, indexed: str) -> dict:
     """The manifest's record of one indexed article (both backends write the same fields)."""
-    return {"path": doc.path, "sha256": doc.sha256, "title": doc.title, "chars": len(doc.text),
-            "chunks": chunks, "indexed": indexed}
+    return {**recorded(doc), "chars": len(doc.text), "chunks": chunks, "indexed": indexed}
 
 
 @dataclass(frozen=True)
@@ -113,12 +122,17 @@ class Plan:
     removed: list[str]
 
     @classmethod
-    def of(cls, indexed: Mapping[str, str], documents: Sequence[Document]) -> "Plan":
-        """``indexed``: doc_id -> sha256 of what the index holds."""
+    def of(cls, indexed: Mapping[str, Mapping], documents: Sequence[Document]) -> "Plan":
+        """``indexed``: doc_id -> the manifest record (``file_record``) of what the index holds; an
+        article whose recorded fields differ (content, or only its date, outlet, extractor) is updated."""
         unchanged, added, updated = [], [], []
         for d in documents:
             previous = indexed.get(d.doc_id)
-            (unchanged if previous == d.sha256 else added if previous is None else updated).append(d.doc_id)
+            if previous is None:
+                added.append(d.doc_id)
+            else:
+                same = {k: previous.get(k, "") for k in RECORDED} == recorded(d)
+                (unchanged if same else updated).append(d.doc_id)
         current = {d.doc_id for d in documents}
         return cls(unchanged, added, updated, sorted(d for d in indexed if d not in current))
 
@@ -139,8 +153,18 @@ class ChunkIndex(Protocol):
     def search_dense(self, vector: np.ndarray, depth: int, filter: Filter | None = None) -> list[tuple[Chunk, float]]:
         """The ``depth`` chunks nearest ``vector`` (cosine), among those ``filter`` admits."""
 
-    def search_lexical(self, question: str, depth: int, filter: Filter | None = None) -> list[tuple[Chunk, float]]:
-        """The ``depth`` best BM25 chunks sharing a term with ``question``, among those ``filter`` admits."""
+    def search_lexical(self, question: str, depth: int, filter: Filter | None = None,
+                       weights: Mapping[str, float] | None = None) -> list[tuple[Chunk, float]]:
+        """The ``depth`` best BM25 chunks sharing a term with ``question``, among those ``filter`` admits.
+        ``weights`` (word -> weight) replaces the question by words that count unequally (a
+        follow-up's history words, qa/conversation/expand.py)."""
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """The chunks of one article in reading order ([] when it is not indexed)."""
+
+    def term_rarity(self, words: Sequence[str]) -> Mapping[str, float | None]:
+        """Each word's BM25 IDF over the index's largest (1 = in one chunk); None for stop words,
+        words no chunk holds, and on a backend that keeps no term statistics of its own."""
 
 
 class Backend(Protocol):

@@ -373,6 +373,7 @@ class MilvusBackend:
                 if record is None or [p for p, _ in pieces] != list(range(record.get("parts", 1))):
                     raise IndexProblem("damaged", f"article {doc_id!r} is incomplete in {self.docs_name}")
                 meta = {k: v for k, v in record.get("document", {}).items() if k in names}
+                meta["pages"] = tuple(int(p) for p in meta.get("pages") or ())  # JSON keeps them as a list
                 out[doc_id] = Document(**{**meta, "doc_id": doc_id, "text": "".join(t for _, t in pieces)})
         return out
 
@@ -391,8 +392,9 @@ class MilvusBackend:
             if problem.kind != "missing":
                 report.rebuilt_because = str(problem)
                 log.warning("rebuilding the Milvus index: %s", problem)
-        indexed = {d: f["sha256"] for d, f in old.manifest["files"].items()} if old is not None else {}
-        plan = Plan.of(indexed, documents)
+        # An article whose record changed is rewritten whole here, even when only its date changed:
+        # its chunk rows carry the date and outlet the filters read.
+        plan = Plan.of(old.manifest["files"] if old is not None else {}, documents)
         report.unchanged, report.added, report.updated, report.removed = (
             plan.unchanged, plan.added, plan.updated, plan.removed)
         if old is not None and not (plan.added or plan.updated or plan.removed):
@@ -583,10 +585,15 @@ class MilvusIndex:
                                   search_params=self._search_params(), consistency_level=CONSISTENCY)
         return self._chunks(rows[0])
 
-    def search_lexical(self, question: str, depth: int, filter: Filter | None = None) -> list[tuple[Chunk, float]]:
+    def search_lexical(self, question: str, depth: int, filter: Filter | None = None,
+                       weights: Mapping[str, float] | None = None) -> list[tuple[Chunk, float]]:
         from ..index_lexical import tokenize
 
         expression = filter_expression(filter)
+        if weights is not None:
+            # Milvus's BM25 function scores a text query: every word of positive weight is searched,
+            # at equal weight (the FAISS store weighs each one; docs/backends.md).
+            question = " ".join(w for w, weight in weights.items() if weight > 0)
         terms = " ".join(tokenize([question])[0])
         if expression is None or depth <= 0 or not terms or self.chunk_count == 0:
             return []
@@ -596,6 +603,16 @@ class MilvusIndex:
         # Milvus Lite reports BM25 as a negative distance, a server as a positive score: the order is
         # the same (best first), so the score is its magnitude; fusion uses ranks only.
         return [(c, abs(s)) for c, s in self._chunks(rows[0]) if s != 0]
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        if doc_id not in self.manifest["files"]:
+            return []
+        rows = self.backend._iterate(self.backend.chunks_name, _in_list("doc_id", [doc_id]), CHUNK_FIELDS)
+        chunks = [c for c, _ in self._chunks({"entity": r, "distance": 0.0} for r in rows)]
+        return sorted(chunks, key=lambda c: (c.doc_start, c.chunk_id))
+
+    def term_rarity(self, words: Sequence[str]) -> Mapping[str, float | None]:
+        return {w: None for w in words}  # the BM25 statistics live inside Milvus, out of reach
 
     def search_fused(self, question: str, vector: np.ndarray, depth: int, top_k: int, rrf_k: int = 60,
                      filter: Filter | None = None) -> list[tuple[Chunk, float]]:
