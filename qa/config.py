@@ -14,6 +14,9 @@ class QAConfig:
     depth: int = 20  # candidates taken from each retriever before fusion
     rrf_k: int = 60  # Cormack et al. 2009 constant; ranks are 1-based inside the formula
     passages: int = 5  # fused hits handed to the reader
+    # Read the best passages first and the rest only while they could change the answer
+    # (qa/adaptive.py; needs a reader with an answer ranker). False: read every passage.
+    adaptive_depth: bool = True
     # Answers.
     top_k: int = 3
     encode_batch_size: int = 32

@@ -53,6 +53,17 @@ class AnswerRanker:
         """Probability that this candidate answer is right."""
         return self.probability(features(reader_score, passage_rank, ranks, self.depth, no_answer))
 
+    def order_key(self, reader_score: float, passage_rank: int, ranks: Mapping[str, int]) -> float:
+        """What orders the candidates of one question: the logit without its bias and without the
+        no-answer feature, which is the same for every candidate of a question."""
+        x = features(reader_score, passage_rank, ranks, self.depth, 1.0)  # log(1.0) = 0: no-answer term off
+        return sum(w * v for w, v in zip(self.weights, x))
+
+    def ceiling(self, passage_rank: int, ranks: Mapping[str, int]) -> float:
+        """The highest ``order_key`` any candidate read in this passage can have: the key at the
+        best reader score (1 when the model rewards reader scores, as every fit does)."""
+        return max(self.order_key(1.0, passage_rank, ranks), self.order_key(0.0, passage_rank, ranks))
+
     def probability(self, x) -> float:
         """The model on a ready feature vector (order of ``FEATURES``)."""
         z = self.bias + sum(w * v for w, v in zip(self.weights, x))

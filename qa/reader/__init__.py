@@ -11,7 +11,12 @@ from collections.abc import Sequence
 
 from ..types import Passage, ReaderOutput
 
-READERS = ("span", "span-fast", "span-tiny", "heuristic")
+READERS = ("span", "span-fp32", "span-fast", "span-tiny", "heuristic")
+
+# span: the trained 6-layer reader with int8 weights, one scale per output channel (ONNX Runtime
+# dynamic quantisation): as accurate as fp32 where per-tensor int8 lost ~3 F1, and faster
+# (reports/bench.md). span-fp32: the same weights in full precision, as the reader ran before.
+SPAN_QUANTIZATION = "per-channel"
 
 # span-fast: the same weights with dynamic int8 Linear layers, reading only each passage's
 # best-matching sentences up to this many characters (qa/reader/focus.py). Measured trade-off in
@@ -42,7 +47,12 @@ def make_reader(name: str = "span", weights_dir: str | Path | None = None) -> Re
     if name == "span":
         from .span import SpanReader
 
-        return SpanReader(weights_dir=weights_dir)
+        return SpanReader(weights_dir=weights_dir, quantize=SPAN_QUANTIZATION)
+    if name == "span-fp32":
+        from .span import SpanReader
+
+        # The fp32 reader is what the weights' own answer ranker was fitted on: it falls back to it.
+        return SpanReader(weights_dir=weights_dir, name="span-fp32")
     if name == "span-fast":
         from .span import SpanReader
 
