@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: help install index run test test-fast browser-deps eval bench train-reader-stage1 train-reader train-reader-tiny fit-ranker clean
+.PHONY: help install index run test test-fast browser-deps eval bench load-test train-reader-stage1 train-reader train-reader-tiny fit-ranker clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ eval: install  ## evaluate on the seed question set; writes reports/eval.md
 
 bench: install  ## benchmarks on SQuAD / SQuADShifts from ../shared/data; writes reports/bench.md
 	$(PY) scripts/bench.py --out reports/bench.md
+
+load-test: install  ## 20 logged-in chat clients for 60 s, the app before and now side by side; writes reports/load.md
+	$(PY) scripts/load_test.py --serve --before --clients 20 --seconds 60 --out reports/load.md
 
 train-reader-stage1: install  ## reader stage 1, from the packaged encoder (~1.5 h on 2 cores; resumable) -> runs/reader
 	mkdir -p runs/reader

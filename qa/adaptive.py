@@ -12,12 +12,16 @@ each round of reading:
 * reading stops when no passage is left, or when none could outrank the best answer and the best
   answer already clears the threshold: reading more can only lower the question's no-answer
   probability, which raises every candidate's probability alike, so an accepted answer stays
-  accepted and stays first.
+  accepted and stays first;
+* while the best answer is below the threshold, every remaining passage is read if a lower
+  no-answer probability (down to the ranker's floor) could still lift it over the threshold;
+  if not even that could, only the passages whose own best possible answer could clear it.
 
-While the best answer is below the threshold, every remaining passage is read (its no-answer
-probability could still lift the answer over the threshold), as without adaptive reading. Nothing
-here is tuned: the rule follows from the ranker's coefficients, so a refitted ranker (new weights,
-``scripts/fit_ranker.py``) brings its own stopping points. Measured in ``reports/bench.md``.
+So the first answer and whether it is given are those of reading every passage (only further
+answers below the first may differ). Nothing here is tuned: the rule follows from the ranker's
+coefficients, so a refitted ranker (new weights, ``scripts/fit_ranker.py``) brings its own stopping
+points. The first round reads through the reader's exact model, later rounds through its cheaper
+one when it has one (``SpanReader.later_quantize``). Measured in ``reports/bench.md``.
 
 Questions are read together: each round's passages of every question still reading go through
 the reader in one batch (``SpanReader.find_batch``).
@@ -73,12 +77,13 @@ def read_adaptively(reader, ranker: AnswerRanker, threshold: float,
     from .reader.span import Candidates
 
     states = [_Question(q, ps, hs, list(range(len(ps))), Candidates()) for q, ps, hs in jobs]
-    for size in (*rounds, None):
+    for n, size in enumerate((*rounds, None)):
         active = [s for s in states if s.todo]
         if not active:
             break
         requests = [(s.question, s.passages, s.todo[:size] if size else s.todo) for s in active]
-        for s, (_, _, chosen), found in zip(active, requests, reader.find_batch(requests, top_k)):
+        results = reader.find_batch(requests, top_k, later=n > 0)  # later rounds: the reader's cheaper model
+        for s, (_, _, chosen), found in zip(active, requests, results):
             s.candidates = s.candidates.merge(found)
             s.read += len(chosen)
             s.todo = s.todo[len(chosen):]
@@ -90,12 +95,17 @@ def read_adaptively(reader, ranker: AnswerRanker, threshold: float,
 def _still_worth_reading(s: _Question, ranker: AnswerRanker, threshold: float, top_k: int) -> list[int]:
     """The unread passages of ``s`` that could change its answer (module docstring)."""
     output = s.candidates.select(s.passages, top_k)
-    if not output.spans:
-        return s.todo
-    best = max(output.spans, key=lambda span: ranker.order_key(span.score, span.passage_index,
-                                                               s.hits[span.passage_index].ranks))
-    ranks = s.hits[best.passage_index].ranks
-    if ranker.score(best.score, best.passage_index, ranks, output.no_answer_score) < threshold:
-        return s.todo
-    key = ranker.order_key(best.score, best.passage_index, ranks)
-    return [i for i in s.todo if ranker.ceiling(i, s.hits[i].ranks) > key]
+    no_answer = output.no_answer_score
+    ceiling = {i: ranker.ceiling(i, s.hits[i].ranks) for i in s.todo}
+    if output.spans:
+        best = max(output.spans, key=lambda span: ranker.order_key(span.score, span.passage_index,
+                                                                   s.hits[span.passage_index].ranks))
+        ranks = s.hits[best.passage_index].ranks
+        key = ranker.order_key(best.score, best.passage_index, ranks)
+        if ranker.score(best.score, best.passage_index, ranks, no_answer) >= threshold:
+            return [i for i in s.todo if ceiling[i] > key]  # accepted: only a better answer changes it
+        if ranker.highest_probability(key, no_answer) >= threshold:
+            return s.todo  # any passage's no-answer probability could still lift it over the threshold
+    # Nothing read so far can be answered, whatever else is read: only passages whose own
+    # answers could clear the threshold can change that.
+    return [i for i in s.todo if ranker.highest_probability(ceiling[i], no_answer) >= threshold]

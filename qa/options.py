@@ -20,15 +20,14 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--index-dir", default=DEFAULT_INDEX, metavar="DIR",
                        help="where the index is kept (default: %(default)s)")
     group.add_argument("--reader", choices=list(READERS), default=None,
-                       help="answer reader: the trained span reader (default when shipped; int8), span-fp32 "
-                            "(the same in full precision: slower, same accuracy), span-fast (same "
+                       help="answer reader: the trained span reader (default when shipped), span-fast (same "
                             "weights, int8, reads only the best sentences: faster, less accurate), span-tiny "
                             "(a 3-layer reader distilled from it: fastest, least accurate) or the baseline")
     group.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], default="hybrid",
                        help="retrieval mode (default: %(default)s)")
     group.add_argument("--read-all", action="store_true",
-                       help="read every retrieved passage (default: the best first, the rest only while they "
-                            "could still change the answer; qa/adaptive.py)")
+                       help="read every retrieved passage, in full precision (default: the best first, the "
+                            "rest only while they could still change the answer, in int8; qa/adaptive.py)")
     group.add_argument("--min-score", type=float, default=None, metavar="S",
                        help="answer only above this score (default: the calibrated threshold: the answer ranker's "
                             "when the reader ships one, else the reader's)")

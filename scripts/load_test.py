@@ -188,7 +188,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 # The chat as it answered before batching and adaptive reading: one question at a time, every
 # retrieved passage read by the fp32 reader, the question embedded by sentence-transformers (torch).
-BEFORE_ARGS = ["--batch-size", "1", "--read-all", "--reader", "span-fp32"]
+BEFORE_ARGS = ["--batch-size", "1", "--read-all", "--reader", "span"]
 BEFORE_ENV = {"QA_ENCODER_ENGINE": "torch"}
 
 

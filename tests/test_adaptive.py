@@ -63,13 +63,15 @@ def job(texts, ranks):
 
 
 def top_answer(output, passages, hits, ranker=RANKER):
-    """What Pipeline._answers would put first, and whether it clears the threshold."""
+    """The answer Pipeline._answers would give first (None: it abstains), and whether it gives one."""
     if not output.spans:
         return None, False
     scored = [(ranker.score(s.score, s.passage_index, hits[s.passage_index].ranks, output.no_answer_score), s)
               for s in output.spans]
     score, best = max(scored, key=lambda pair: pair[0])
-    return passages[best.passage_index].text[best.start:best.end], score >= ranker.min_score
+    if score < ranker.min_score:
+        return None, False
+    return passages[best.passage_index].text[best.start:best.end], True
 
 
 TEXTS = ["The bridge was designed by Kowalski in 2001.",
@@ -100,12 +102,28 @@ def test_a_passage_that_could_still_win_is_read(tokenizer):
     assert any(s.passage_index == 1 for s in result.output.spans)
 
 
-def test_an_answer_below_the_threshold_reads_everything(tokenizer):
-    # A weak answer (flat logits, strong no-answer): reading on could still lift it over the threshold.
-    reader = make_reader(tokenizer, PeakModel(tokenizer, "kowalski", peak=1.0, null=6.0))
+def test_an_answer_below_the_threshold_that_could_still_pass_reads_on(tokenizer):
+    # A weak answer (strong no-answer): a lower no-answer probability could lift it over a threshold
+    # set between its score now and the most it could reach, so every passage is read.
+    reader = make_reader(tokenizer, PeakModel(tokenizer, "kowalski", peak=4.0, null=6.0))
     passages, hits = job(TEXTS, GOOD_FIRST)
-    [result] = read_adaptively(reader, RANKER, 0.99, [("Who?", passages, hits)], 10)
+    first = reader.read("Who?", passages[:1], top_k=10)
+    best = first.spans[0]
+    now = RANKER.score(best.score, 0, hits[0].ranks, first.no_answer_score)
+    most = RANKER.highest_probability(RANKER.order_key(best.score, 0, hits[0].ranks), first.no_answer_score)
+    assert now < most
+    [result] = read_adaptively(reader, RANKER, (now + most) / 2, [("Who?", passages, hits)], 10)
     assert result.passages_read == len(passages)
+
+
+def test_when_nothing_could_pass_the_threshold_reading_stops(tokenizer):
+    reader = make_reader(tokenizer, PeakModel(tokenizer, "kowalski", peak=4.0, null=6.0))
+    passages, hits = job(TEXTS, GOOD_FIRST)
+    strict = AnswerRanker(RANKER.weights, RANKER.bias, RANKER.depth, min_score=0.99)
+    [result] = read_adaptively(reader, strict, 0.99, [("Who?", passages, hits)], 10)
+    assert result.passages_read == 1
+    full = reader.read("Who?", passages, top_k=10)
+    assert top_answer(result.output, passages, hits, strict) == top_answer(full, passages, hits, strict) == (None, False)
 
 
 def test_same_answer_and_decision_as_reading_every_passage_on_random_cases(tokenizer):
@@ -172,3 +190,22 @@ def test_adaptive_reading_reads_less_in_the_random_cases(tokenizer, capsys):
         read += result.passages_read
         total += len(passages)
     assert read < 0.6 * total
+
+
+def test_later_rounds_read_through_the_readers_cheaper_model(tokenizer):
+    """With a ``later`` model (span: int8) the first round stays on the exact model, the rest not."""
+    class Counting(PeakModel):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.windows = 0
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            self.windows += int(input_ids.shape[0])
+            return super().forward(input_ids, attention_mask, token_type_ids)
+
+    exact, cheap = Counting(tokenizer, "kowalski", peak=1.0, null=6.0), Counting(tokenizer, "kowalski", peak=1.0, null=6.0)
+    reader = make_reader(tokenizer, exact)
+    reader._set_model(exact, tokenizer, later_model=cheap)
+    passages, hits = job(TEXTS, GOOD_FIRST)
+    [result] = read_adaptively(reader, RANKER, 0.0001, [("Who?", passages, hits)], 10)
+    assert exact.windows == 1 and cheap.windows == result.passages_read - 1 > 0

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 
 from ..types import Passage, ReaderOutput
 
-READERS = ("span", "span-fp32", "span-fast", "span-tiny", "heuristic")
+READERS = ("span", "span-fast", "span-tiny", "heuristic")
 
-# span: the trained 6-layer reader with int8 weights, one scale per output channel (ONNX Runtime
-# dynamic quantisation): as accurate as fp32 where per-tensor int8 lost ~3 F1, and faster
-# (reports/bench.md). span-fp32: the same weights in full precision, as the reader ran before.
-SPAN_QUANTIZATION = "per-channel"
+# span reads adaptively (qa/adaptive.py): the best passage in full precision, the passages read
+# after it (only while they could still change the answer) with int8 weights, one scale per output
+# channel. Alone, per-channel int8 kept the reader's F1 on gold paragraphs but lost ~1 EM end to end;
+# for the later passages only, it kept the end-to-end EM/F1 (reports/speed.md). With every passage
+# read (--read-all) everything is full precision, as before.
+SPAN_LATER_QUANTIZATION = "per-channel"
 
 # span-fast: the same weights with dynamic int8 Linear layers, reading only each passage's
 # best-matching sentences up to this many characters (qa/reader/focus.py). Measured trade-off in
@@ -47,12 +49,7 @@ def make_reader(name: str = "span", weights_dir: str | Path | None = None) -> Re
     if name == "span":
         from .span import SpanReader
 
-        return SpanReader(weights_dir=weights_dir, quantize=SPAN_QUANTIZATION)
-    if name == "span-fp32":
-        from .span import SpanReader
-
-        # The fp32 reader is what the weights' own answer ranker was fitted on: it falls back to it.
-        return SpanReader(weights_dir=weights_dir, name="span-fp32")
+        return SpanReader(weights_dir=weights_dir, later_quantize=SPAN_LATER_QUANTIZATION)
     if name == "span-fast":
         from .span import SpanReader
 

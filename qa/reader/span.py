@@ -168,6 +168,8 @@ class SpanReader:
         focus_chars: int | None = None,
         engine: str = "auto",
         name: str | None = None,
+        later_quantize: bool | str = False,
+        later_focus_chars: int | None = None,
     ):
         from qa.reader.model import META_FILE, WEIGHTS_DIR
 
@@ -188,6 +190,10 @@ class SpanReader:
 
         # "" (fp32), "per-tensor" or "per-channel" int8 (qa/reader/onnx_engine.py; True = per-tensor)
         self.quantize = quantization(quantize)
+        # Passages read after the first round of adaptive reading (qa/adaptive.py: find_batch with
+        # later=True) may run quantised: the first passage decides most answers and stays exact.
+        self.later_quantize = quantization(later_quantize)
+        self.later_focus_chars = int(later_focus_chars) if later_focus_chars else None  # and/or read less of them
         self.num_threads = num_threads
         self.max_question_tokens = int(max_question_tokens)
         # Fast mode: read only each passage's best-matching sentences (qa/reader/focus.py), at
@@ -205,6 +211,7 @@ class SpanReader:
         # variant's own ranker when one was fitted for it, else the one of the weights' own reader.
         self.ranker = load_ranker(meta, self.name)
         self._model = None
+        self._later_model = None
         self._tokenizer = None
 
     # -- loading ---------------------------------------------------------------------------
@@ -228,12 +235,14 @@ class SpanReader:
                 loaded.append(load_shipped(self.weights_dir)[0])
             return loaded[0]
 
-        self._tokenizer, self._model = tok, self._engine_model(torch_model, meta)
+        self._tokenizer, self._model = tok, self._engine_model(torch_model, meta, self.quantize)
+        if self.later_quantize and self.later_quantize != self.quantize:
+            self._later_model = self._engine_model(torch_model, meta, self.later_quantize)
 
         self.read("warm up?", [Passage(doc_id="_", doc_start=0, text="Warm up text.")])
         return self
 
-    def _engine_model(self, torch_model, meta: dict):
+    def _engine_model(self, torch_model, meta: dict, quantize: str):
         """The model ``read`` will call: an ONNX Runtime session over the exported graph, or the
         torch module (int8 Linear layers when ``quantize``). ``torch_model()`` builds the torch
         module; with the ONNX graph already cached it is never called."""
@@ -244,7 +253,7 @@ class SpanReader:
             if onnx_engine.available():
                 try:
                     session = onnx_engine.load_session(
-                        torch_model, self.weights_dir / meta.get("weights_file", WEIGHTS_FILE), self.quantize,
+                        torch_model, self.weights_dir / meta.get("weights_file", WEIGHTS_FILE), quantize,
                         self.num_threads or torch_threads())
                     self.engine = "onnx"
                     return session
@@ -255,15 +264,15 @@ class SpanReader:
             elif self.engine == "onnx":
                 raise RuntimeError("engine='onnx' needs onnxruntime and onnx: pip install onnx onnxruntime")
         self.engine = "torch"
-        return quantize_dynamic_int8(torch_model(), self.quantize == "per-channel") if self.quantize else torch_model()
+        return quantize_dynamic_int8(torch_model(), quantize == "per-channel") if quantize else torch_model()
 
-    def _set_model(self, model, tokenizer) -> None:
+    def _set_model(self, model, tokenizer, later_model=None) -> None:
         """Use an in-memory model (evaluation of checkpoints, tests with fixed logits)."""
-        self._model, self._tokenizer = model, tokenizer
+        self._model, self._tokenizer, self._later_model = model, tokenizer, later_model
         self.engine = "torch"
 
     # -- inference -------------------------------------------------------------------------
-    def _logits(self, windows):
+    def _logits(self, windows, model=None):
         """Start/end logits of every window (each cut to its own length), in ``windows`` order.
 
         Windows are run longest first in batches of at most ``batch_size`` whose padding stays
@@ -274,13 +283,14 @@ class SpanReader:
         from qa.reader.model import collate
 
         order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
+        model = model or self._model
         starts: list = [None] * len(windows)
         ends: list = [None] * len(windows)
         with torch.inference_mode():
             for group in _length_batches([len(windows[i].input_ids) for i in order], self.batch_size):
                 ids = [order[k] for k in group]
                 batch = collate([windows[i] for i in ids])
-                sl, el = self._model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+                sl, el = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
                 if isinstance(sl, torch.Tensor):
                     sl, el = sl.float().numpy(), el.float().numpy()
                 for k, i in enumerate(ids):
@@ -301,11 +311,13 @@ class SpanReader:
         return [f.select(ps, top_k) for f, (_, ps) in zip(found, requests)]
 
     def find_batch(self, requests: Sequence[tuple[str, Sequence[Passage], Sequence[int]]],
-                   top_k: int = 3) -> list[Candidates]:
+                   top_k: int = 3, later: bool = False) -> list[Candidates]:
         """Every candidate span in the passages ``indices`` of each (question, passages, indices)
         request, before de-duplication: ``Candidates`` of several calls over disjoint passages of
         one question add up (``Candidates.merge``) to what one call over all of them finds. This is
-        how adaptive reading (qa/adaptive.py) reads the best passages first and the rest later."""
+        how adaptive reading (qa/adaptive.py) reads the best passages first and the rest later;
+        ``later`` reads through the ``later_quantize`` model when there is one, and only each
+        passage's best sentences when ``later_focus_chars`` is set."""
         from qa.reader.windows import tokenize_windows
 
         if self._model is None:
@@ -320,10 +332,14 @@ class SpanReader:
                 continue
             chosen = [passages[i].text for i in idx]
             bases = [0] * len(idx)  # where each text read starts inside its passage
-            if self.focus_chars:
+            focus = self.later_focus_chars if later and self.later_focus_chars else self.focus_chars
+            if focus:
                 from qa.reader.focus import focus_spans
 
-                ranges = focus_spans(question, chosen, self.focus_chars)
+                # Weighed over all the question's passages, so a passage gets the same window
+                # whichever round reads it.
+                every = focus_spans(question, [p.text for p in passages], focus)
+                ranges = [every[i] for i in idx]
                 chosen = [t[a:b] for t, (a, b) in zip(chosen, ranges)]
                 bases = [a for a, _ in ranges]
             jobs += [(r, i, b) for i, b in zip(idx, bases)]
@@ -334,7 +350,7 @@ class SpanReader:
         if jobs:
             windows = tokenize_windows(self._tokenizer, questions, texts, self.max_seq_len, self.stride,
                                        self.max_question_tokens)
-            starts, ends = self._logits(windows)
+            starts, ends = self._logits(windows, self._later_model if later else None)
             for w, sl, el in zip(windows, starts, ends):
                 r, pi, base = jobs[w.example_index]
                 text = requests[r][1][pi].text

@@ -50,22 +50,20 @@ def test_dedupe_merges_the_same_place_seen_through_two_chunks():
 
 
 def test_make_reader_rejects_unknown_names():
-    with pytest.raises(ValueError, match="span, span-fp32, span-fast, span-tiny, heuristic"):
+    with pytest.raises(ValueError, match="span, span-fast, span-tiny, heuristic"):
         make_reader("magic")
 
 
 def test_make_reader_span_fast_is_the_span_reader_in_fast_mode():
-    from qa.reader import SPAN_QUANTIZATION
+    from qa.reader import SPAN_LATER_QUANTIZATION
     from qa.reader.model import WEIGHTS_DIR
 
     r = make_reader("span-fast")
     assert r.name == "span-fast" and r.quantize == "per-tensor" and r.focus_chars and r.weights_dir == WEIGHTS_DIR
-    full = make_reader("span")
-    assert full.name == "span" and full.quantize == SPAN_QUANTIZATION and full.focus_chars is None
+    full = make_reader("span")  # full precision; int8 only for passages read after the first round
+    assert full.name == "span" and not full.quantize and full.focus_chars is None
+    assert full.later_quantize == SPAN_LATER_QUANTIZATION == "per-channel"
     assert full.weights_dir == WEIGHTS_DIR
-    exact = make_reader("span-fp32")  # the same weights in full precision, with span's own ranker
-    assert exact.name == "span-fp32" and not exact.quantize and exact.focus_chars is None
-    assert exact.weights_dir == WEIGHTS_DIR and exact.ranker == full.ranker
 
 
 def test_make_reader_span_tiny_is_the_distilled_reader_in_fast_mode(tmp_path):
