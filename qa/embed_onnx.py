@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,27 +66,10 @@ def _export(model_dir: Path, out: Path) -> None:
 
 
 def load_graph(model_dir: Path) -> Path:
-    """The cached graph, exported first if needed (atomic write; a temporary folder if the cache
-    folder cannot be written)."""
-    target = graph_file(model_dir)
-    if target.is_file():
-        return target
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-    except OSError as e:
-        log.warning("cannot write the encoder's ONNX cache in %s (%s); using a temporary folder", target.parent, e)
-        private = Path(tempfile.mkdtemp(prefix="qa-news-onnx-")) / target.name
-        _export(model_dir, private)
-        return private
-    try:
-        log.info("exporting the sentence encoder to ONNX (%s, once per version)", target)
-        _export(model_dir, Path(tmp))
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return target
+    """The cached graph, exported first if needed (qa/reader/onnx_engine.py: ``cached_file``)."""
+    from .reader.onnx_engine import cached_file
+
+    return cached_file(graph_file(model_dir), lambda out: _export(model_dir, out), "the sentence encoder")
 
 
 class OnnxSentenceEncoder:

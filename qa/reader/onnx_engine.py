@@ -111,23 +111,29 @@ def graph_path(load_model: Callable[[], object], weights_file: Path, quantize: b
     ``load_model`` is only called to export: a cached graph needs no torch model at all."""
     key = graph_key(weights_file, quantize)
     suffix = {"": "", "per-tensor": "-int8", "per-channel": "-int8pc"}[quantization(quantize)]
-    name = f"reader-{key}{suffix}.onnx"
-    target = cache_dir() / name
+    return cached_file(cache_dir() / f"reader-{key}{suffix}.onnx",
+                       lambda out: _export(load_model(), out, quantize), "the reader")
+
+
+def cached_file(target: Path, write: Callable[[Path], None], what: str) -> Path:
+    """``target`` if it exists, else written by ``write(path)`` to a temp file and moved into place
+    (``os.replace``: two processes exporting at once both end with a whole file). When the cache
+    folder cannot be written the file lives in a temporary folder for the life of the process."""
     if target.is_file():
         return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
     except OSError as e:  # read-only home, full disk...: keep the graph for this process only
-        log.warning("cannot write the reader's ONNX cache in %s (%s); using a temporary folder",
-                    target.parent, e)
-        private = Path(tempfile.mkdtemp(prefix="qa-news-onnx-")) / name
-        _export(load_model(), private, quantize)
+        log.warning("cannot write the ONNX cache of %s in %s (%s); using a temporary folder",
+                    what, target.parent, e)
+        private = Path(tempfile.mkdtemp(prefix="qa-news-onnx-")) / target.name
+        write(private)
         return private
     try:
-        log.info("exporting the reader to ONNX (%s, once per weights version)", target)
-        _export(load_model(), Path(tmp), quantize)
+        log.info("exporting %s to ONNX (%s, once per version)", what, target)
+        write(Path(tmp))
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
