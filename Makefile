@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: help install index run test test-fast browser-deps eval bench load-test train-reader-stage1 train-reader train-reader-tiny fit-ranker clean
+.PHONY: help install index run test test-fast browser-deps eval bench load-test train-reader-stage1 train-reader-stage2 train-reader train-reader-continue ship-reader train-reader-tiny fit-ranker clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -58,11 +58,25 @@ train-reader-stage1: install  ## reader stage 1, from the packaged encoder (~1.5
 	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.training.train --config configs/reader.json \
 		--out runs/reader --resume 2>&1 | tee -a runs/reader/train.log
 
-train-reader: train-reader-stage1  ## the shipped reader: stage 1, then stage 2 from it (~1 h; resumable); export, fit the answer ranker, evaluate
+train-reader-stage2: train-reader-stage1  ## reader stage 2 from stage 1 (~1 h; resumable) -> runs/reader2
 	mkdir -p runs/reader2
 	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.training.train --config configs/reader_stage2.json \
 		--out runs/reader2 --resume 2>&1 | tee -a runs/reader2/train.log
-	$(PY) -m qa.training.train export --ckpt runs/reader2/last.pt --out qa/reader/weights
+
+train-reader: train-reader-stage2  ## the shipped reader: stages 1 and 2, then stage 3 on all of SQuAD (~7 h; resumable); export, clean-span rules, answer rankers, evaluate
+	mkdir -p runs/reader_squad
+	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.training.train --config configs/reader_squad.json \
+		--out runs/reader_squad --resume 2>&1 | tee -a runs/reader_squad/train.log
+	$(MAKE) ship-reader
+
+train-reader-continue: install  ## stage 3 again from the committed weights when runs/ is gone (a fresh schedule; resumable)
+	mkdir -p runs/reader_squad
+	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.training.train --config configs/reader_squad.json \
+		--out runs/reader_squad --init-from qa/reader/weights --resume 2>&1 | tee -a runs/reader_squad/train.log
+
+ship-reader: install  ## export runs/reader_squad/best.pt as the shipped reader, measure its clean-span rules, fit its rankers, evaluate
+	$(PY) -m qa.training.export --ckpt runs/reader_squad/best.pt --out qa/reader/weights
+	$(PY) scripts/decode_rules.py --write-meta
 	$(PY) scripts/fit_ranker.py
 	$(PY) scripts/fit_ranker.py --reader span-fast
 	$(PY) scripts/eval_reader.py --write-meta

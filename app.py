@@ -23,8 +23,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from qa import auth, batching, chat, corpus_admin  # noqa: E402  (light: models and gradio load lazily, --help stays fast)
 from qa.options import add_pipeline_arguments, build_pipeline  # noqa: E402
-from qa.load import MAX_FILE_BYTES, LoadError  # noqa: E402
-from qa.pipeline import QuestionError, clean_question  # noqa: E402
+from qa.filters import Filter  # noqa: E402
+from qa.load import MAX_FILE_BYTES, MAX_PDF_BYTES, LoadError  # noqa: E402
+from qa.conversation import Conversation, ConversationalAsker  # noqa: E402
+from qa.pipeline import QuestionError  # noqa: E402
 
 log = logging.getLogger("qa.app")
 
@@ -84,47 +86,81 @@ class ChatApp:
         self.pipeline = pipeline
         self.batcher = batcher  # concurrent questions answered in batches (None: one at a time)
         self.access = access or auth.Access(users=None, read_only=False)
+        self.asker = ConversationalAsker(pipeline)  # holds no conversation: each browser session has its own
 
     # ----------------------------------------------------------------- chat
 
     def articles(self) -> dict:
-        return {d.doc_id: chat.ArticleView(d.title, d.path, d.text) for d in self.pipeline.documents}
+        return {d.doc_id: chat.ArticleView(d.title, d.path, d.text, d.source, d.published)
+                for d in self.pipeline.documents}
 
-    def reply(self, question) -> str:
+    def outlets(self) -> list[str]:
+        """The outlets of the indexed articles, for the chat's outlet picker."""
+        return sorted({d.source for d in self.pipeline.documents if d.source}, key=str.casefold)
+
+    def reply(self, question, conversation: Conversation | None = None, restrict: Filter | None = None,
+              scope: str = "") -> str:
         """The assistant's HTML for one question (never raises: every failure becomes a message)."""
+        return self.converse(question, conversation, restrict, scope)[0]
+
+    def converse(self, question, conversation: Conversation | None = None, restrict: Filter | None = None,
+                 scope: str = "") -> tuple[str, Conversation | None]:
+        """(HTML, the conversation with this turn) for a question asked in ``conversation``: a follow-up
+        is read against it and its reply says how ("Interpreted as: …"). ``restrict`` limits the
+        articles searched; ``scope`` says which, in words. On an error the conversation is returned
+        unchanged."""
         try:
-            question = clean_question(question)
-            if self.batcher is not None:
-                answers, closest = self.batcher.ask(question)
-            else:
-                answers, closest = self.pipeline.ask(question), None
+            closest = None
+            answer_alone = None
+            if self.batcher is not None:  # a question read without its history joins the batch
+                def answer_alone(q, restrict_to):
+                    nonlocal closest
+                    answers, closest = self.batcher.ask(q, filter=restrict_to)
+                    return answers
+            r = self.asker.ask(question, conversation, filter=restrict, answer=answer_alone)
             articles = self.articles()
-            if answers:
-                return chat.render_answers(answers, articles, min_score=self._min_score())
+            note = chat.render_interpretation(r.resolution)
+            if r.answers:
+                return chat.render_answers(r.answers, articles, min_score=self._min_score()) + note, r.conversation
             if not articles:
                 return chat.render_error("No articles are indexed yet: add some in the Articles tab, "
-                                         "then ask again.")
+                                         "then ask again."), conversation
+            if restrict is not None and not any(restrict.matches(d) for d in self.pipeline.documents):
+                return chat.render_error(f"No indexed article is {scope}; widen the dates or choose other "
+                                         "outlets in “Filter the articles”."), conversation
             if closest is None:
-                closest = self.pipeline.closest_passages(question, 3)
-            return chat.render_no_answer(closest, articles)
+                closest = self.pipeline.closest_passages(r.interpreted_as, 3, filter=restrict)
+            return chat.render_no_answer(closest, articles, scope=scope) + note, r.conversation
         except QuestionError as exc:
-            return chat.render_error(str(exc))
+            return chat.render_error(str(exc)), conversation
         except batching.Busy:
-            return chat.render_error(BUSY)
+            return chat.render_error(BUSY), conversation
         except Exception:  # the user gets a sentence, the log gets the traceback
             log.exception("answering %r failed", str(question)[:200])
             return chat.render_error("Sorry, something went wrong while answering; please try again. "
-                                     "The articles and the index are unchanged.")
+                                     "The articles and the index are unchanged."), conversation
 
     def _min_score(self) -> float:
         return self.pipeline.answer_threshold
 
-    def respond(self, question, history):
-        """Textbox submit: append the question and the reply to the chat, clear the textbox."""
+    def respond(self, question, history, conversation: Conversation | None = None, since=None, until=None,
+                sources=None):
+        """Textbox submit: append the question and the reply to the chat, clear the textbox; the
+        session's conversation (gr.State) comes in and goes out with this turn added. ``since``,
+        ``until`` (ISO dates) and ``sources`` (outlets) are the chat's filter, empty for all articles."""
         history = list(history or [])[-(MAX_HISTORY_MESSAGES - 2):]
         history.append({"role": "user", "content": chat.render_question(question if question is not None else "")})
-        history.append({"role": "assistant", "content": self.reply(question)})
-        return history, ""
+        sources = [s for s in (sources or []) if isinstance(s, str) and s.strip()]
+        try:
+            restrict = Filter.of((since or "").strip() or None, (until or "").strip() or None, sources)
+        except ValueError as exc:
+            html = chat.render_error(f"{exc} (in “Filter the articles”).".replace("--since", "“Published since”")
+                                     .replace("--until", "“Published until”"))
+        else:
+            scope = chat.scope_text(restrict.since, restrict.until, sources) if restrict else ""
+            html, conversation = self.converse(question, conversation, restrict, scope)
+        history.append({"role": "assistant", "content": html})
+        return history, "", conversation
 
     # ----------------------------------------------------------------- articles
 
@@ -134,7 +170,12 @@ class ChatApp:
 
         rows = corpus_admin.article_rows(self.pipeline)
         choices = [(f"{r.title} ({r.path})", r.doc_id) for r in rows]
-        return chat.render_article_table(rows), gr.update(choices=choices, value=None)
+        return chat.render_article_table(rows, self.pipeline.skipped), gr.update(choices=choices, value=None)
+
+    def outlet_picker(self):
+        import gradio as gr
+
+        return gr.update(choices=self.outlets())
 
     def upload(self, files, progress=None, username: str | None = None):
         """Add uploaded files one by one; each gets its own ✓/✗ line; the index only ever grows by
@@ -153,7 +194,7 @@ class ChatApp:
                     progress((i + fraction) / len(files), desc=message)
 
             try:
-                added = corpus_admin.add_document(self.pipeline, name, corpus_admin.read_upload(path), say)
+                added = corpus_admin.add_document(self.pipeline, name, corpus_admin.read_upload(path, name), say)
             except LoadError as exc:
                 lines.append((False, f"{name}: not added: {exc}"))
             except Exception:
@@ -165,7 +206,7 @@ class ChatApp:
                 lines.append((True, f"{added.filename}: added “{added.title}” ({r.chunks_embedded} passages "
                                     f"indexed in {r.seconds:.1f} s); you can ask about it now"))
         if not files:
-            lines.append((False, "no file received; choose .txt, .md or .html articles"))
+            lines.append((False, "no file received; choose .txt, .md, .html or .pdf articles"))
         table, dropdown = self.panel()
         return chat.render_status(lines), table, dropdown
 
@@ -226,14 +267,25 @@ def build_ui(app: ChatApp, examples: list[str], ask_concurrency: int = batching.
                                           lines=1, max_lines=4, autofocus=True, submit_btn=False,
                                           placeholder="Type a question and press Enter")
                     ask = gr.Button("Ask", elem_id="ask", variant="primary", scale=1, min_width=70)
+                    new_conversation = gr.Button("New conversation", elem_id="new-conversation", scale=1,
+                                                 min_width=110)
+                conversation = gr.State(None)  # this browser session's turns (qa.conversation.Conversation)
+                with gr.Accordion("Filter the articles", open=False, elem_id="filters"):
+                    with gr.Row():
+                        since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD, YYYY-MM or YYYY",
+                                           elem_id="since", max_lines=1, min_width=150)
+                        until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD, YYYY-MM or YYYY",
+                                           elem_id="until", max_lines=1, min_width=150)
+                        outlets = gr.Dropdown(label="Outlets (none chosen: all)", choices=app.outlets(), value=[],
+                                              multiselect=True, elem_id="outlets", min_width=200)
                 if examples:
                     gr.Examples(examples=[[q] for q in examples], inputs=[question], label="Example questions")
             with gr.Tab("Articles", id="articles"):
                 table = gr.HTML(elem_id="article-table")
                 # Upload and removal: shown to those allowed to edit (ChatApp.access), checked again
                 # in the handlers, since a hidden control's event can still be sent.
-                files = gr.File(label="Add articles (.txt, .md, .html; UTF-8, up to 5 MB each)",
-                                file_count="multiple", file_types=[".txt", ".md", ".html"],
+                files = gr.File(label="Add articles (.txt, .md, .html up to 5 MB, UTF-8; .pdf up to 50 MB)",
+                                file_count="multiple", file_types=[".txt", ".md", ".html", ".pdf"],
                                 type="filepath", elem_id="upload")
                 status = gr.HTML(elem_id="article-status")
                 with gr.Row() as remove_row:
@@ -270,17 +322,22 @@ def build_ui(app: ChatApp, examples: list[str], ask_concurrency: int = batching.
         # Enter in the textbox and the button do the same; only the submit is exposed as /ask (API).
         # One concurrency group for both: every question waiting is inside the batcher, which
         # answers them together and says "busy" beyond its bound.
-        question.submit(app.respond, [question, chatbot], [chatbot, question], api_name="ask",
+        asked = [question, chatbot, conversation, since, until, outlets]
+        question.submit(app.respond, asked, [chatbot, question, conversation], api_name="ask",
                         concurrency_limit=ask_concurrency, concurrency_id="ask")
-        ask.click(app.respond, [question, chatbot], [chatbot, question], api_name=False,
+        ask.click(app.respond, asked, [chatbot, question, conversation], api_name=False,
                   concurrency_limit=ask_concurrency, concurrency_id="ask")
+        new_conversation.click(lambda: ([], "", None), None, [chatbot, question, conversation], api_name=False)
         files.upload(on_upload, [files], [status, table, choice, files], api_name=False,
-                     concurrency_limit=1, concurrency_id="corpus")
+                     concurrency_limit=1, concurrency_id="corpus").then(
+            app.outlet_picker, None, [outlets], api_name=False)
         remove.click(app.confirm_removal, [choice], [status, confirm_row, confirm_text, pending], api_name=False)
         confirm.click(on_remove, [pending], [status, table, choice, confirm_row, pending], api_name=False,
-                      concurrency_limit=1, concurrency_id="corpus")
+                      concurrency_limit=1, concurrency_id="corpus").then(
+            app.outlet_picker, None, [outlets], api_name=False)
         cancel.click(lambda: (gr.update(visible=False), None), None, [confirm_row, pending], api_name=False)
         demo.load(on_load, None, [table, choice, files, remove_row], api_name=False)
+        demo.load(app.outlet_picker, None, [outlets], api_name=False)
     return demo
 
 
@@ -305,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --batch-size must be 1-256 and --queue-size at least 1", file=sys.stderr)
         return 2
     if not Path(args.corpus).is_dir():  # say so before spending seconds loading models
-        print(f"error: corpus folder not found: {args.corpus} (pass --corpus FOLDER with .txt/.md/.html "
+        print(f"error: corpus folder not found: {args.corpus} (pass --corpus FOLDER with .txt/.md/.html/.pdf "
               "articles)", file=sys.stderr)
         return 1
     try:
@@ -314,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     examples = example_questions(pipeline)
-    batcher = batching.QuestionBatcher(lambda questions: batching.ask_with_fallback(pipeline, questions),
+    batcher = batching.QuestionBatcher(lambda questions, **options: batching.ask_with_fallback(pipeline, questions, **options),
                                        max_batch=args.batch_size, max_waiting=args.queue_size)
     app = ChatApp(pipeline, batcher, access)
     if examples:
@@ -330,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({', '.join(x for x in (login, editing) if x)})", file=sys.stderr, flush=True)
     try:
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, inbrowser=False,
-                    max_file_size=MAX_FILE_BYTES, css=chat.CSS, theme=theme(), show_error=False,
+                    max_file_size=max(MAX_FILE_BYTES, MAX_PDF_BYTES), css=chat.CSS, theme=theme(), show_error=False,
                     auth=access.users.check if access.users else None,
                     auth_message="Log in to ask the news articles." if access.users else None,
                     max_threads=ask_concurrency + 8)  # every question waiting holds a worker thread

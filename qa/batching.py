@@ -164,8 +164,11 @@ class QuestionBatcher:
             r.future.set_result(result)
 
 
-def ask_with_fallback(pipeline, questions: Sequence[str], closest: int = 3) -> list[tuple[list, list | None]]:
+def ask_with_fallback(pipeline, questions: Sequence[str], closest: int = 3,
+                      filter=None) -> list[tuple[list, list | None]]:
     """The chat's batch: (answers, closest passages when there is no answer) per question, all
-    answered with one ``Pipeline.ask_many`` (the questions must be clean: ``clean_question``)."""
-    answers = pipeline.ask_many(questions)
-    return [(a, None if a else pipeline.closest_passages(q, closest)) for q, a in zip(questions, answers)]
+    answered with one ``Pipeline.ask_many`` (the questions must be clean: ``clean_question``);
+    ``filter`` (qa/filters.py) restricts the articles of the whole batch."""
+    answers = pipeline.ask_many(questions, filter=filter)
+    return [(a, None if a else pipeline.closest_passages(q, closest, filter=filter))
+            for q, a in zip(questions, answers)]

@@ -22,6 +22,8 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .extract.dates import readable_date
+
 NO_ANSWER = "I could not find that in the articles."
 ARTICLE_WINDOW = 12_000  # characters of a long article shown around the answer in "whole article"
 SENTENCE_WINDOW = 1_200  # a "sentence" can be a whole unpunctuated page: quote this much at most
@@ -64,6 +66,15 @@ class ArticleView:
     title: str
     path: str
     text: str
+    source: str = ""  # outlet and ISO publication date, "" when unknown
+    published: str = ""
+
+
+def source_line(source: str, published: str, page: int | None = None) -> str:
+    """" · outlet · date · page N" as HTML spans, the known parts only ("" when none is known)."""
+    parts = [(cls, text) for cls, text in (("qa-outlet", source), ("qa-date", readable_date(published)),
+                                           ("qa-page", f"page {page}" if page else "")) if text]
+    return "".join(f' · <span class="{cls}">{esc(text)}</span>' for cls, text in parts)
 
 
 def _window(text: str, start: int, end: int, window: int) -> str:
@@ -86,12 +97,15 @@ def render_question(question: object) -> str:
 
 
 def render_citation(citation, article: ArticleView | None) -> str:
-    """Title, the sentence with the answer marked, and the whole article in a closed <details>."""
+    """Headline · outlet · date (· page), the sentence with the answer marked, and the whole article
+    in a closed <details>."""
     sentence = _window(citation.sentence, citation.start - citation.sentence_start,
                        citation.end - citation.sentence_start, SENTENCE_WINDOW)
     title = esc(citation.title or citation.doc_id)
     source = esc(citation.path or citation.doc_id)
-    parts = [f'<div class="qa-cite"><div class="qa-cite-title">{title} '
+    credit = source_line(getattr(citation, "source", ""), getattr(citation, "published", ""),
+                         getattr(citation, "page", None))
+    parts = [f'<div class="qa-cite"><div class="qa-cite-title"><span class="qa-headline">{title}</span>{credit} '
              f'<span class="qa-file">({source})</span></div>',
              f'<blockquote class="qa-sentence">{sentence}</blockquote>']
     if article is not None:
@@ -126,21 +140,47 @@ def render_answers(answers: Sequence, articles: Mapping[str, ArticleView], min_s
     return "".join(blocks)
 
 
-def render_no_answer(hits: Iterable, articles: Mapping[str, ArticleView]) -> str:
-    """The plain "not found" sentence, then the closest passages, flagged as possibly not answering."""
+def scope_text(since: str | None, until: str | None, sources: Iterable[str] | None) -> str:
+    """Which articles a filter admits, in words: "published since 2023-01, from Northern Wire"."""
+    parts = []
+    if since and until:
+        parts.append(f"published from {since} to {until}")
+    elif since or until:
+        parts.append(f"published {'since' if since else 'until'} {since or until}")
+    names = [s for s in (sources or []) if s]
+    if names:
+        parts.append("from " + (" or ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " or " + names[-1]))
+    return ", ".join(parts)
+
+
+def render_no_answer(hits: Iterable, articles: Mapping[str, ArticleView], scope: str = "") -> str:
+    """The plain "not found" sentence (naming the ``scope`` searched, when a filter narrowed it),
+    then the closest passages, flagged as possibly not answering."""
     hits = list(hits)
-    out = [f'<p class="qa-none"><b>{esc(NO_ANSWER)}</b></p>']
+    sentence = NO_ANSWER if not scope else f"{NO_ANSWER[:-1]} {scope}."  # "…in the articles published since …"
+    out = [f'<p class="qa-none"><b>{esc(sentence)}</b></p>']
     if hits:
         out.append('<p class="qa-lead">The closest passages (the articles may not say):</p>')
         for hit in hits:
             chunk = hit.chunk
             article = articles.get(chunk.doc_id)
             title = esc(article.title if article else chunk.doc_id)
-            out.append(f'<div class="qa-cite"><div class="qa-cite-title">{title}</div>'
+            credit = source_line(article.source, article.published) if article else ""
+            out.append(f'<div class="qa-cite"><div class="qa-cite-title">{title}{credit}</div>'
                        f'<blockquote class="qa-sentence">{esc(chunk.text[:SENTENCE_WINDOW])}'
                        f'{"…" if len(chunk.text) > SENTENCE_WINDOW else ""}'
                        "</blockquote></div>")
     return "".join(out)
+
+
+def render_interpretation(resolution) -> str:
+    """Under a follow-up's answer: how it was read ("Interpreted as: …"), or why it was answered as
+    asked; "" for a question that stood alone (``resolution``: qa.conversation.Resolution)."""
+    line = resolution.explanation() if resolution is not None else None
+    if not line:
+        return ""
+    kind = "qa-interpreted" if resolution.confident else "qa-interpreted qa-unsure"
+    return f'<p class="{kind}">{esc(line)}</p>'
 
 
 def render_error(message: str) -> str:
@@ -151,18 +191,31 @@ def _size(n: int) -> str:
     return f"{n} B" if n < 1000 else f"{n / 1000:.1f} kB" if n < 1_000_000 else f"{n / 1e6:.1f} MB"
 
 
-def render_article_table(rows: Sequence) -> str:
-    """The article panel's list: title, file, size, date indexed (rows from ``corpus_admin``)."""
+def render_article_table(rows: Sequence, problems: Sequence = ()) -> str:
+    """The article panel's list: headline, outlet, publication date, file, size, date indexed (rows
+    from ``corpus_admin``); then the files that were not indexed and the notes on those that were,
+    each with its reason (``load.Skipped``)."""
+    skipped = [p for p in problems if not getattr(p, "note", False)]
+    notes = [p for p in problems if getattr(p, "note", False)]
+    tail = "".join(
+        f'<div class="qa-problems"><p><b>{heading}</b></p><ul>'
+        + "".join(f'<li><span class="qa-file">{esc(p.path)}</span>: {esc(p.reason)}</li>' for p in group)
+        + "</ul></div>"
+        for heading, group in ((f"{len(skipped)} file{'s' if len(skipped) != 1 else ''} not indexed", skipped),
+                               (f"{len(notes)} note{'s' if len(notes) != 1 else ''} on indexed articles", notes))
+        if group)
     if not rows:
-        return ('<p class="qa-none">No articles are indexed yet. Upload .txt, .md or .html '
-                "articles below.</p>")
+        return ('<p class="qa-none">No articles are indexed yet. Upload .txt, .md, .html or .pdf '
+                "articles below.</p>" + tail)
     when = "Indexed" if all(getattr(r, "from_index", True) for r in rows) else "Added"
     body = "".join(
-        f"<tr><td>{esc(r.title)}</td><td class=\"qa-file\">{esc(r.path)}</td>"
+        f"<tr><td>{esc(r.title)}</td><td>{esc(getattr(r, 'source', ''))}</td>"
+        f"<td>{esc(readable_date(getattr(r, 'published', '')))}</td><td class=\"qa-file\">{esc(r.path)}</td>"
         f"<td>{_size(r.size_bytes)}</td><td>{esc(r.indexed)}</td></tr>" for r in rows)
     return (f'<p>{len(rows)} article{"s" if len(rows) != 1 else ""} indexed.</p>'
-            '<div class="qa-table-wrap"><table class="qa-articles"><thead><tr><th>Title</th><th>File</th>'
-            f"<th>Size</th><th>{when}</th></tr></thead><tbody>{body}</tbody></table></div>")
+            '<div class="qa-table-wrap"><table class="qa-articles"><thead><tr><th>Title</th><th>Outlet</th>'
+            f"<th>Published</th><th>File</th><th>Size</th><th>{when}</th></tr></thead><tbody>{body}</tbody>"
+            f"</table></div>{tail}")
 
 
 def render_status(lines: Iterable[tuple[bool, str]]) -> str:
@@ -180,6 +233,8 @@ CSS = """
 .qa-conf-low { background: #fde2e1; color: #7f1d1d; }
 .qa-cite { margin: 0.4em 0 0.8em 0; }
 .qa-cite-title { font-weight: 600; }
+.qa-outlet, .qa-date, .qa-page { font-weight: normal; }
+.qa-problems li { overflow-wrap: anywhere; }
 .qa-file { font-weight: normal; opacity: 0.7; font-size: 0.85em; overflow-wrap: anywhere; }
 .qa-sentence { margin: 0.3em 0; padding-left: 0.6em; border-left: 3px solid #cbd5e1; }
 .qa-article-text { max-height: 22em; overflow-y: auto; padding: 0.4em; font-size: 0.9em; }
@@ -191,4 +246,5 @@ CSS = """
 .qa-articles td, .qa-articles th { text-align: left; padding: 0.2em 0.5em; vertical-align: top; }
 .qa-articles td { overflow-wrap: anywhere; }
 mark { background: #fde68a; color: inherit; padding: 0 0.1em; }
+.qa-interpreted { font-size: 0.85em; opacity: 0.8; font-style: italic; margin-top: 0.4em; }
 """

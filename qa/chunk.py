@@ -75,6 +75,12 @@ def _block_spans(text: str) -> Iterator[tuple[int, int]]:
         start = b + 1
 
 
+def paragraph_starts(text: str) -> list[int]:
+    """Where each paragraph (block, as sentence splitting sees them) of ``text`` starts, in order:
+    blank lines and line breaks that end a line which cannot continue separate them."""
+    return [s for s, _ in _block_spans(text)] or [0]
+
+
 def split_sentences(text: str, max_chars: int = 2000) -> list[tuple[int, int]]:
     """Sentence spans of ``text``: half-open, whitespace-trimmed, in order, non-overlapping.
 

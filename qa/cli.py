@@ -1,4 +1,4 @@
-"""Command line: ``qa index | ask | predict | evaluate`` (also ``python -m qa``).
+"""Command line: ``qa index | ask | predict | chat | evaluate`` (also ``python -m qa``).
 
 Only this module prints; everything it shows comes from the same Pipeline the chat uses.
 Heavy imports happen inside the commands so ``--help`` stays fast.
@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from .options import add_pipeline_arguments, build_pipeline
+from .options import add_filter_arguments, add_pipeline_arguments, build_pipeline, filter_from_args
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -24,24 +24,47 @@ EXIT_FAILURE = 1
 # ------------------------------------------------------------------ commands
 
 def cmd_index(args) -> int:
+    from .extract.base import LoadError
     from .pipeline import Pipeline
 
+    failed = 0
+    for source in args.feed or []:
+        from .extract.feed import ingest_feed
+
+        if not Path(args.corpus).is_dir():
+            raise FileNotFoundError(f"corpus folder not found: {args.corpus} (create it, or pass --corpus FOLDER)")
+        try:
+            feed = ingest_feed(source, args.corpus, fetch_pages=not args.no_fetch, progress=not args.quiet)
+        except LoadError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(feed.summary(), file=sys.stderr)
+        for entry in feed.entries:
+            for note in entry.notes:
+                print(f"  {entry.status} {entry.path or entry.title!r}: {note}", file=sys.stderr)
     pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader="heuristic")
     report = pipeline.index(progress=not args.quiet)
     for s in pipeline.skipped:
-        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
-    print(f"index {args.index_dir}: {report.summary()}")
+        print(s.line(), file=sys.stderr)
+    skipped = sum(not s.note for s in pipeline.skipped)
+    print(f"index {args.index_dir}: {report.summary()}" + (f"; {skipped} files skipped" if skipped else ""))
     if not report.chunks_total:
-        print(f"note: no articles indexed; put .txt, .md or .html files in {args.corpus}", file=sys.stderr)
-    return 0
+        print(f"note: no articles indexed; put .txt, .md, .html or .pdf files in {args.corpus}", file=sys.stderr)
+    return EXIT_FAILURE if failed else 0
 
 
 def cmd_ask(args) -> int:
     from .pipeline import QuestionError
 
+    try:
+        restrict = filter_from_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     pipeline = build_pipeline(args, progress=not args.json)
     try:
-        answers = pipeline.ask(args.question, top_k=args.top_k)
+        answers = pipeline.ask(args.question, top_k=args.top_k, filter=restrict)
     except QuestionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -50,14 +73,18 @@ def cmd_ask(args) -> int:
                           "timings": {k: round(v, 4) for k, v in pipeline.last_timings.items()}},
                          ensure_ascii=False, indent=2))
         return 0
-    if not answers:
-        print("I could not find that in the articles.")
-        return 0
-    for i, a in enumerate(answers, 1):
-        print(f"{i}. {a.text}    (score {a.score:.2f})")
-        for c in a.citations:
-            print(f"   [{c.title}] {c.doc_id}, characters {c.start}-{c.end}")
-            print(f"   \"{c.sentence}\"")
+    from .conversation.terminal import answer_lines
+
+    print("\n".join(answer_lines(answers)))
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from .conversation import ConversationalAsker
+    from .conversation.terminal import run_chat
+
+    pipeline = build_pipeline(args, progress=False)
+    run_chat(ConversationalAsker(pipeline), sys.stdin, sys.stdout, top_k=args.top_k, prompt=sys.stdin.isatty())
     return 0
 
 
@@ -68,6 +95,7 @@ def cmd_predict(args) -> int:
         print("error: --batch-size must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     try:
+        restrict = filter_from_args(args)
         rows = list(_read_questions(Path(args.questions)))
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -82,7 +110,8 @@ def cmd_predict(args) -> int:
     from .predict import predict
 
     with tqdm(total=len(rows), desc="questions", unit="q", disable=args.quiet) as bar:
-        out_rows = predict(pipeline, rows, top_k=args.top_k, batch_size=args.batch_size, progress=bar.update)
+        out_rows = predict(pipeline, rows, top_k=args.top_k, batch_size=args.batch_size, progress=bar.update,
+                           filter=restrict)
     problems = sum("error" in r for r in out_rows)
     _write_jsonl_atomic(Path(args.out), out_rows)
     print(f"wrote {len(out_rows)} predictions to {args.out}"
@@ -120,30 +149,51 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("index", help="build or update the index of a corpus folder")
+    p = sub.add_parser("index", help="build or update the index of a corpus folder",
+                       description="Index the corpus folder incrementally. With --feed, first write each entry "
+                       "of an RSS/Atom feed into CORPUS/feeds/<feed>/ as an article (its linked page when it can "
+                       "be fetched, else the entry's own text); re-running skips entries already written.")
     add_pipeline_arguments(p)
+    p.add_argument("--feed", action="append", default=None, metavar="FILE_OR_URL",
+                   help="an RSS or Atom feed (a file or an http(s) URL) to add to the corpus; repeat for several")
+    p.add_argument("--no-fetch", action="store_true",
+                   help="with --feed: index each entry's own summary or content; do not fetch linked pages")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="ask one question")
     p.add_argument("question")
     add_pipeline_arguments(p)
+    add_filter_arguments(p)
     p.add_argument("--top-k", type=int, default=3, metavar="N", help="answers to return (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("predict", help="answer a JSONL file of questions (for evaluation scripts)",
                        description='Each input line: {"id": ..., "question": ...} and optionally "context" '
-                       "(answer from that text only). Each output line: id, question, answer (\"\" when it "
-                       "abstains), score, citations [{doc_id, title, start, end, text}].")
+                       '(answer from that text only) or "conversation" (lines with the same value are one '
+                       "conversation, asked in file order: follow-ups are resolved against the earlier lines' "
+                       "questions and this command's answers to them). Each output line: id, question, "
+                       "interpreted_as (the standalone question answered), answer (\"\" when it abstains), score, "
+                       "citations [{doc_id, title, source, published, url, page, start, end, text}].")
     p.add_argument("questions", metavar="QUESTIONS.jsonl")
     p.add_argument("--out", required=True, metavar="PREDICTIONS.jsonl")
     add_pipeline_arguments(p)
+    add_filter_arguments(p)
     p.add_argument("--top-k", type=int, default=1, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("--batch-size", type=int, default=16, metavar="N",
                    help="questions answered together (qa/predict.py; 1 = one at a time; default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal: follow-ups may refer back",
+                       description="Reads questions from the terminal (or piped in), one per line, and answers "
+                       "each with citations; a follow-up such as \"When did it begin?\" is read against the "
+                       "conversation so far, and its reply says how it was interpreted. /new starts a new "
+                       "conversation, /quit leaves.")
+    add_pipeline_arguments(p)
+    p.add_argument("--top-k", type=int, default=3, metavar="N", help="answers per question (default: %(default)s)")
+    p.set_defaults(func=cmd_chat)
 
     from . import auth
 

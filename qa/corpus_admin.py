@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .load import MAX_FILE_BYTES, LoadError, document_from_bytes
+from .load import LoadError, document_from_bytes, max_bytes
 from .store import UpdateReport
 
 # What the chat accepts. ``load.SUPPORTED_SUFFIXES`` also reads .markdown/.htm from the folder; the
-# upload path keeps to the three types the page advertises.
-UPLOAD_SUFFIXES = (".txt", ".md", ".html")
+# upload path keeps to the four types the page advertises.
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".pdf")
 MAX_NAME_CHARS = 80  # of the stem: long enough for a headline-like name, short enough for a table
 
 # Serialises check-then-write per corpus folder so two uploads of the same name cannot both pass
@@ -56,7 +56,7 @@ def sanitise_filename(name: str) -> str:
         stem, suffix = base, ""
     suffix = "." + suffix.lower() if suffix else ""
     if suffix not in UPLOAD_SUFFIXES:
-        raise LoadError(f"unsupported file type {suffix or '(none)'}; upload .txt, .md or .html articles")
+        raise LoadError(f"unsupported file type {suffix or '(none)'}; upload .txt, .md, .html or .pdf articles")
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)
     stem = re.sub(r"\.{2,}", ".", stem).strip("._-")  # no "..", no hidden ".name", no trailing dots
     stem = stem[:MAX_NAME_CHARS].rstrip("._-")
@@ -182,6 +182,8 @@ class ArticleRow:
     # True when ``indexed`` is the index's own record; False when it is the file's modification
     # time (the store does not record per-article times yet), shown as "Added" instead.
     from_index: bool = True
+    source: str = ""  # the outlet and ISO publication date, "" when unknown
+    published: str = ""
 
 
 def article_rows(pipeline) -> list[ArticleRow]:
@@ -206,7 +208,8 @@ def article_rows(pipeline) -> list[ArticleRow]:
             when = _readable_time(str(when))
         elif mtime is not None:
             when = dt.datetime.fromtimestamp(mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        rows.append(ArticleRow(doc.doc_id, doc.title, doc.path, size, when or "?", from_index))
+        rows.append(ArticleRow(doc.doc_id, doc.title, doc.path, size, when or "?", from_index,
+                               source=doc.source, published=doc.published))
     return sorted(rows, key=lambda r: (r.title.lower(), r.doc_id))
 
 
@@ -217,12 +220,14 @@ def _readable_time(stamp: str) -> str:
         return stamp
 
 
-def read_upload(path: str | Path) -> bytes:
-    """Bytes of an uploaded temp file, refusing oversized files before reading them into memory."""
+def read_upload(path: str | Path, name: str | None = None) -> bytes:
+    """Bytes of an uploaded temp file, refusing oversized files before reading them into memory
+    (the limit is that of the type ``name``, as the browser sent it, says)."""
     path = Path(path)
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise LoadError(f"file is {size:,} bytes; articles are limited to {MAX_FILE_BYTES:,} bytes")
+    limit = max_bytes(Path(name or path.name).suffix.lower())
+    if size > limit:
+        raise LoadError(f"file is {size:,} bytes; articles are limited to {limit:,} bytes")
     return path.read_bytes()
 
 

@@ -40,6 +40,7 @@ DEPTH = 20  # candidates per retriever when ranking the gold article
 RECALL_KS = (1, 5, 10, 20)
 STAGES = ("encode", "search", "read", "total")
 SEED_QUESTIONS = Path(__file__).parent / "eval" / "seed_questions.jsonl"
+CONVERSATIONS = Path(__file__).parent / "eval" / "conversations.jsonl"
 
 
 @dataclass(frozen=True)
@@ -90,18 +91,21 @@ def gold_ranks(hits, doc_id: str | None, answers: Sequence[str]) -> dict[str, in
     }
 
 
-def rank_question(pipeline, q: EvalQuestion, modes: Sequence[str] = MODES, depth: int = DEPTH) -> dict:
+def rank_question(pipeline, q: EvalQuestion, modes: Sequence[str] = MODES, depth: int = DEPTH,
+                  filter=None) -> dict:
     """Gold ranks for each retrieval mode (only meaningful for answerable questions)."""
-    return {mode: gold_ranks(pipeline.retrieve(q.question, mode=mode, depth=depth, top_k=depth), q.doc_id, q.answers)
+    return {mode: gold_ranks(pipeline.retrieve(q.question, mode=mode, depth=depth, top_k=depth, filter=filter),
+                             q.doc_id, q.answers)
             for mode in modes}
 
 
-def answer_question(pipeline, q: EvalQuestion, top_k: int = 3) -> dict:
-    """Ask through the Pipeline exactly as a user would; score the top answer (none = "")."""
+def answer_question(pipeline, q: EvalQuestion, top_k: int = 3, filter=None) -> dict:
+    """Ask through the Pipeline exactly as a user would; score the top answer (none = "").
+    ``filter`` (qa/filters.py) restricts the articles searched, as ``--since/--until/--source`` do."""
     from .pipeline import QuestionError
 
     try:
-        answers = pipeline.ask(q.question, top_k=top_k)
+        answers = pipeline.ask(q.question, top_k=top_k, filter=filter)
         timings = dict(pipeline.last_timings)
         error = None
     except QuestionError as exc:  # e.g. a dataset question with no words: counts as abstaining
@@ -124,13 +128,13 @@ def answer_question(pipeline, q: EvalQuestion, top_k: int = 3) -> dict:
     return record
 
 
-def raw_top_answer(pipeline, q: EvalQuestion) -> dict:
+def raw_top_answer(pipeline, q: EvalQuestion, filter=None) -> dict:
     """The top answer with abstention off (``min_score=0.0``): its score is what the threshold
     is compared with. Score None when the question cannot be asked, 0.0 when nothing was read."""
     from .pipeline import QuestionError
 
     try:
-        raw = pipeline.ask(q.question, top_k=1, min_score=0.0)
+        raw = pipeline.ask(q.question, top_k=1, min_score=0.0, filter=filter)
     except QuestionError:
         return {"raw_score": None, "raw_prediction": ""}
     return {"raw_score": float(raw[0].score) if raw else 0.0, "raw_prediction": raw[0].text if raw else ""}
@@ -138,7 +142,7 @@ def raw_top_answer(pipeline, q: EvalQuestion) -> dict:
 
 def run_questions(pipeline, questions: Sequence[EvalQuestion], *, answers: bool = True, retrieval: bool = True,
                   modes: Sequence[str] = MODES, depth: int = DEPTH, top_k: int = 3, raw_score: bool = False,
-                  progress: bool = True, desc: str = "questions") -> tuple[list[dict], float]:
+                  progress: bool = True, desc: str = "questions", filter=None) -> tuple[list[dict], float]:
     """One record per question, plus the wall-clock seconds spent answering (for q/s; the
     retrieval ranking done for recall@k is timed apart and not included)."""
     from tqdm import tqdm
@@ -150,12 +154,12 @@ def run_questions(pipeline, questions: Sequence[EvalQuestion], *, answers: bool 
                "category": q.category, "qtype": q.qtype}
         if answers:
             t0 = time.perf_counter()
-            rec.update(answer_question(pipeline, q, top_k=top_k))
+            rec.update(answer_question(pipeline, q, top_k=top_k, filter=filter))
             answer_seconds += time.perf_counter() - t0
             if raw_score:  # a second, untimed ask with abstention off, for the score plot
-                rec.update(raw_top_answer(pipeline, q))
+                rec.update(raw_top_answer(pipeline, q, filter=filter))
         if retrieval and q.answerable:
-            rec["ranks"] = rank_question(pipeline, q, modes, depth)
+            rec["ranks"] = rank_question(pipeline, q, modes, depth, filter=filter)
         records.append(rec)
     return records, answer_seconds
 
@@ -336,7 +340,8 @@ def write_report(path: Path, *, summary: dict, records: Sequence[dict], meta: di
         f"- **Command:** `{meta['command']}`",
         f"- **Reader:** `{meta['reader']}` (abstains below score {meta['threshold']:.3f}); "
         f"retriever for answers: `{meta['retriever']}`; corpus `{meta['corpus']}` "
-        f"({meta['documents']} articles, {meta['chunks']} chunks), index `{meta['index_dir']}`",
+        f"({meta['documents']} articles, {meta['chunks']} chunks), index `{meta['index_dir']}`"
+        + (f"; only the articles {meta['filter']}" if meta.get("filter") else ""),
         *([f"- **Span reader weights:** {meta['reader_note']}"] if meta.get("reader_note") else []),
         f"- **Questions:** {ans['count']} ({categories})" + (f", the first {meta['limit']} only" if meta.get("limit") else ""),
         f"- Wall time {meta['seconds']:.1f} s. EM/F1 take the best gold span; on an unanswerable "
@@ -376,6 +381,7 @@ def write_report(path: Path, *, summary: dict, records: Sequence[dict], meta: di
         "",
         f"![Latency]({pngs['latency'].name})",
         "",
+        *(_follow_up_lines(summary, meta) if "follow_ups" in summary else []),
         f"## Questions not answered exactly ({len(misses)})",
         "",
         R.md_table(["id", "question", "gold", "prediction", "F1"],
@@ -386,6 +392,22 @@ def write_report(path: Path, *, summary: dict, records: Sequence[dict], meta: di
     ]
     R.atomic_write_text(path, "\n".join(lines))
     return [path, *pngs.values()]
+
+
+def _shown_path(path: str | Path) -> str:
+    """A path as the report shows it: relative to the working folder when it lies below it."""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _follow_up_lines(summary: dict, meta: dict) -> list[str]:
+    from .eval import conversations as C
+
+    return C.report_lines(summary["follow_ups"], meta["conversation_records"], summary["follow_ups"].get("latency"),
+                          meta.get("conversations") or "")
 
 
 def _shown(record: dict) -> str:
@@ -404,9 +426,13 @@ def _shown(record: dict) -> str:
 
 def evaluate(questions_path: str | Path, corpus: str | Path = "seeds", index_dir: str | Path = "embeddings",
              reader: str | None = None, retriever: str = "hybrid", min_score: float | None = None,
-             top_k: int = 3, progress: bool = True, limit: int | None = None) -> tuple[dict, list[dict], dict]:
-    """Index ``corpus`` (incrementally), run every question (the first ``limit`` if given),
-    return (summary, records, meta)."""
+             top_k: int = 3, progress: bool = True, limit: int | None = None,
+             filter=None, conversations: str | Path | None = None) -> tuple[dict, list[dict], dict]:
+    """Index ``corpus`` (incrementally), run every question (the first ``limit`` if given) over the
+    articles ``filter`` admits (all when None), return (summary, records, meta). With
+    ``conversations`` (a conversation set, qa/eval/conversations.py) the summary also has
+    ``follow_ups`` (with and without history) and meta the per-turn records under
+    ``conversation_records``."""
     from .eval import report as R
     from .pipeline import Pipeline
 
@@ -416,21 +442,38 @@ def evaluate(questions_path: str | Path, corpus: str | Path = "seeds", index_dir
                         min_score=min_score)
     pipeline.index(progress=progress)
     pipeline.warm_up()
-    records, answer_seconds = run_questions(pipeline, questions, top_k=top_k, raw_score=True, progress=progress)
+    records, answer_seconds = run_questions(pipeline, questions, top_k=top_k, raw_score=True, progress=progress,
+                                            filter=filter)
     summary = {
         "answers": summarize_answers(records),
         "retrieval": summarize_retrieval(records),
         "latency": summarize_latency(records, answer_seconds),
     }
+    conversation_records = None
+    if conversations:
+        from .conversation import ConversationalAsker
+        from .eval import conversations as C
+
+        conversation_records = C.run_conversations(ConversationalAsker(pipeline), C.load_conversations(conversations),
+                                                   top_k=top_k, progress=progress)
+        summary["follow_ups"] = {**C.summarize(conversation_records), "latency": C.latency(conversation_records)}
     meta = {
         "questions": str(questions_path), "corpus": str(corpus), "index_dir": str(index_dir),
         "reader": pipeline.reader.name, "retriever": retriever, "threshold": abstention_threshold(pipeline),
         "documents": len(pipeline.documents), "chunks": pipeline.chunk_count,
         "machine": R.machine_info(), "command": invocation(), "seconds": time.perf_counter() - started,
-        "limit": limit, "reader_note": (R.span_reader_note(getattr(pipeline.reader, "weights_dir", None), pipeline.reader.name)
+        "limit": limit, "filter": _filter_note(filter),
+        "conversations": _shown_path(conversations) if conversations else None,
+        "conversation_records": conversation_records, "reader_note": (R.span_reader_note(getattr(pipeline.reader, "weights_dir", None), pipeline.reader.name)
                         if pipeline.reader.name.startswith("span") else ""),
     }
     return summary, records, meta
+
+
+def _filter_note(filter) -> str:
+    from .chat import scope_text
+
+    return scope_text(filter.since, filter.until, sorted(filter.sources or ())) if filter is not None else ""
 
 
 def print_summary(summary: dict, file=None) -> None:
@@ -444,18 +487,32 @@ def print_summary(summary: dict, file=None) -> None:
     print(R.text_table(retrieval_header(ret), retrieval_rows(ret, "answer")), file=out)
     print(file=out)
     print(R.text_table(["latency ms", "p50", "p95", "mean"], latency_rows(lat)), file=out)
+    if "follow_ups" in summary:
+        f = summary["follow_ups"]["follow_ups"]
+        print(file=out)
+        print(R.text_table(["follow-ups", "EM with history", "EM alone", "F1 with history", "F1 alone",
+                            "interpretation right %"],
+                           [[f"{f['count']} follow-ups", f["with"]["exact_match"], f["alone"]["exact_match"],
+                             f["with"]["f1"], f["alone"]["f1"], f["interpretation_right"]]]), file=out)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .eval.report import atomic_write_json
 
+    from .options import filter_from_args
+
     try:
         summary, records, meta = evaluate(args.questions, corpus=args.corpus, index_dir=args.index_dir,
                                           reader=args.reader, retriever=args.retriever, min_score=args.min_score,
-                                          top_k=args.top_k, progress=not args.quiet, limit=args.limit)
+                                          top_k=args.top_k, progress=not args.quiet, limit=args.limit,
+                                          filter=filter_from_args(args), conversations=args.conversations or None)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if meta["filter"]:  # the outlets as the user wrote them (the filter compares them case-folded)
+        from .chat import scope_text
+
+        meta["filter"] = scope_text(args.since, args.until, args.source)
     print_summary(summary)
     if args.report:
         written = write_report(Path(args.report), summary=summary, records=records, meta=meta)
@@ -468,16 +525,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options of ``qa evaluate`` (shared by the subcommand and ``python -m qa.evaluate``)."""
-    from .options import add_pipeline_arguments
+    from .options import add_filter_arguments, add_pipeline_arguments
 
     p.add_argument("questions", metavar="QUESTIONS.jsonl", nargs="?", default=str(SEED_QUESTIONS),
                    help="question set (default: the seed set, %(default)s)")
     add_pipeline_arguments(p)
+    add_filter_arguments(p)
     p.add_argument("--top-k", type=int, default=3, metavar="N", help="answers asked for (default: %(default)s)")
     p.add_argument("--report", default="reports/eval.md", metavar="MD",
                    help="Markdown report; PNG plots go beside it (default: %(default)s; '' = none)")
     p.add_argument("--json", default=None, metavar="OUT", help="also write summary + per-question records as JSON")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N questions (a quick check)")
+    p.add_argument("--conversations", default=str(CONVERSATIONS), metavar="JSONL",
+                   help="also score follow-up questions on this conversation set, with and without history "
+                        "(default: %(default)s; '' = none)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_evaluate)
     return p

@@ -1,152 +1,151 @@
-"""Folder -> Documents. ``.txt``/``.md`` are read as they are; ``.html`` is reduced to its text.
+"""Folder -> Documents. The file's type picks the extractor (``qa/extract/``):
 
-The document text is what every offset points into, so it is never re-normalised after loading
-(only ``\\r\\n`` becomes ``\\n`` and a BOM is dropped, before any offset exists).
+- ``.txt`` / ``.md`` / ``.markdown``: read as written, after an optional front-matter block;
+- ``.html`` / ``.htm``: the article body and metadata of a saved page (trafilatura);
+- ``.pdf``: the text layer in reading order, with page offsets (pypdf).
+
+Metadata from a sidecar (``NAME.meta.json`` or the folder's ``metadata.jsonl``, see
+``extract/sidecar.py``) wins over what the extractor read. The document text is what every offset
+points into, so it is never re-normalised after extraction; the raw file is never changed.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
-from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
 
+from .extract.base import Extracted, LoadError, Metadata, clean_title
+from .extract.sidecar import is_sidecar, read_sidecars
 from .types import Document
+
+__all__ = ["LoadError", "Skipped", "load_corpus", "load_document", "document_from_bytes", "read_article"]
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
-MAX_FILE_BYTES = 5_000_000  # a news article is ~10 kB; anything this large is not one
-
-
-class LoadError(ValueError):
-    """A file that cannot be used as an article; the message says why and what to do."""
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm")
+PDF_SUFFIXES = (".pdf",)
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + PDF_SUFFIXES
+MAX_FILE_BYTES = 5_000_000  # a news article is ~10 kB, a saved page ~1 MB; anything this large is not one
+MAX_PDF_BYTES = 50_000_000  # a PDF carries fonts and pictures: a long report can be tens of MB
 
 
 @dataclass(frozen=True)
 class Skipped:
+    """A file that was not indexed, and why; or, with ``note``, an article that was indexed with
+    something left out (a date that is not a date, an unreadable sidecar)."""
+
     path: str
     reason: str
+    note: bool = False
+
+    def line(self) -> str:
+        return f"{'note' if self.note else 'skipped'} {self.path}: {self.reason}"
 
 
-def load_corpus(folder: str | Path) -> tuple[list[Document], list[Skipped]]:
-    """Load every supported article in ``folder`` (not recursive into hidden folders).
+def max_bytes(suffix: str) -> int:
+    return MAX_PDF_BYTES if suffix in PDF_SUFFIXES else MAX_FILE_BYTES
 
-    Returns the documents sorted by id and the files that were skipped, each with a reason.
+
+def load_corpus(folder: str | Path, progress: bool = False) -> tuple[list[Document], list[Skipped]]:
+    """Load every supported article in ``folder`` and its sub-folders (hidden ones skipped).
+
+    Returns the documents sorted by id and what was skipped or noted, each with a reason.
     Raises ``FileNotFoundError`` if the folder does not exist.
     """
+    from tqdm import tqdm
+
     root = Path(folder)
     if not root.is_dir():
-        raise FileNotFoundError(f"corpus folder not found: {root} (pass --corpus FOLDER with .txt/.md/.html articles)")
+        raise FileNotFoundError(f"corpus folder not found: {root} (pass --corpus FOLDER with .txt/.md/.html/.pdf "
+                                "articles)")
+    paths = [p for p in sorted(root.rglob("*"))
+             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+    sidecars, problems = read_sidecars(root, [p for p in paths if is_sidecar(p)])
+    skipped = [Skipped(path, reason, note=True) for path, reason in problems]
+    articles = [p for p in paths if not is_sidecar(p)]
     docs: dict[str, Document] = {}
-    skipped: list[Skipped] = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in tqdm(articles, desc="reading articles", unit="file", disable=not progress or len(articles) < 2):
         rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            skipped.append(Skipped(str(rel), f"unsupported type {path.suffix or '(none)'}; use .txt, .md or .html"))
+            skipped.append(Skipped(str(rel), f"unsupported type {path.suffix or '(none)'}; use .txt, .md, .html "
+                                             "or .pdf"))
             continue
+        key = (str(rel.parent), path.stem)
+        meta, _ = sidecars.get(key, (None, ""))
         try:
-            doc = load_document(path, rel=str(rel))
+            doc, notes = read_article_file(path, str(rel), meta)
         except LoadError as exc:
             skipped.append(Skipped(str(rel), str(exc)))
             continue
         if doc.doc_id in docs:
             skipped.append(Skipped(str(rel), f"duplicate article id {doc.doc_id!r} (same file name as {docs[doc.doc_id].path})"))
             continue
+        skipped.extend(Skipped(str(rel), n, note=True) for n in notes)
         docs[doc.doc_id] = doc
+    present = {(str(p.relative_to(root).parent), p.stem) for p in articles}
+    for key, (_, where) in sorted(sidecars.items()):
+        if key not in present:
+            skipped.append(Skipped(where, f"metadata for {key[1]!r}, but no article of that name is beside it"))
     for s in skipped:
-        log.warning("skipped %s: %s", s.path, s.reason)
+        log.info(s.line())
     return [docs[k] for k in sorted(docs)], skipped
 
 
-def load_document(path: str | Path, rel: str | None = None) -> Document:
-    path = Path(path)
+def read_article_file(path: Path, rel: str, meta: Metadata | None = None) -> tuple[Document, list[str]]:
+    """One file of the corpus (size checked before it is read), with the notes about it."""
+    suffix = path.suffix.lower()
     try:
+        size = path.stat().st_size
+        if size > max_bytes(suffix):
+            raise LoadError(f"file is {size:,} bytes; {suffix} articles are limited to {max_bytes(suffix):,} bytes")
         raw = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
-    return document_from_bytes(raw, doc_id=path.stem, path=rel or str(path), suffix=path.suffix.lower())
+    return read_article(raw, doc_id=path.stem, path=rel, suffix=suffix, meta=meta)
 
 
-def document_from_bytes(raw: bytes, doc_id: str, path: str, suffix: str = ".txt") -> Document:
-    """Decode and validate one article's bytes (shared by folder loading and chat uploads)."""
-    if len(raw) > MAX_FILE_BYTES:
-        raise LoadError(f"file is {len(raw):,} bytes; articles are limited to {MAX_FILE_BYTES:,} bytes")
-    if b"\x00" in raw[:8192]:
-        raise LoadError("file looks binary (contains NUL bytes); save the article as UTF-8 text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LoadError(f"file is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from exc
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if suffix in (".html", ".htm"):
-        text = html_to_text(text)
+def load_document(path: str | Path, rel: str | None = None, meta: Metadata | None = None) -> Document:
+    path = Path(path)
+    return read_article_file(path, rel or str(path), meta)[0]
+
+
+def document_from_bytes(raw: bytes, doc_id: str, path: str, suffix: str = ".txt",
+                        meta: Metadata | None = None) -> Document:
+    """Validate and extract one article's bytes (shared by folder loading and chat uploads)."""
+    return read_article(raw, doc_id, path, suffix, meta)[0]
+
+
+def read_article(raw: bytes, doc_id: str, path: str, suffix: str = ".txt",
+                 meta: Metadata | None = None) -> tuple[Document, list[str]]:
+    """(the Document, notes on what was left out) for one article's bytes; ``meta`` (a sidecar's)
+    wins over what the file says. Raises ``LoadError`` saying why the file is not an article."""
+    suffix = suffix.lower()
+    if len(raw) > max_bytes(suffix):
+        raise LoadError(f"file is {len(raw):,} bytes; {suffix} articles are limited to {max_bytes(suffix):,} bytes")
+    extracted = extract(raw, suffix)
+    merged = (meta or Metadata()).over(extracted.meta)
+    text = extracted.text
     if not text.strip():
         raise LoadError("file has no text")
-    return Document(doc_id=doc_id, title=extract_title(text, suffix) or doc_id, path=path, text=text,
-                    sha256=hashlib.sha256(raw).hexdigest())
+    return Document(doc_id=doc_id, title=clean_title(merged.title, merged.source) or doc_id, path=path, text=text,
+                    sha256=hashlib.sha256(raw).hexdigest(), source=merged.source, published=merged.published,
+                    url=merged.url, author=merged.author, extractor=extracted.extractor,
+                    pages=extracted.pages), list(extracted.problems)
 
 
-def extract_title(text: str, suffix: str = ".txt") -> str:
-    """First non-empty line, without Markdown heading marks, cut to a readable length."""
-    for line in text.split("\n"):
-        line = line.strip()
-        if line:
-            if suffix in (".md", ".markdown"):
-                line = line.lstrip("#").strip()
-            return line if len(line) <= 120 else line[:117].rstrip() + "..."
-    return ""
+def extract(raw: bytes, suffix: str) -> Extracted:
+    """The extractor for ``suffix`` applied to ``raw`` (imported when first needed: the chat and
+    ``--help`` need not load trafilatura or pypdf)."""
+    if suffix in HTML_SUFFIXES:
+        from .extract.html import extract_html
 
+        return extract_html(raw)
+    if suffix in PDF_SUFFIXES:
+        from .extract.pdf import extract_pdf
 
-class _TextExtractor(HTMLParser):
-    _SKIP = {"script", "style", "noscript", "template", "head"}
-    _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "title", "tr", "section",
-              "article", "header", "footer", "blockquote", "pre", "ul", "ol", "table"}
+        return extract_pdf(raw)
+    from .extract.text import extract_text
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title: list[str] = []
-        self._skip = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "title":
-            self._in_title = True
-        elif tag in self._SKIP:
-            self._skip += 1
-        if tag in self._BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag):
-        if tag == "title":
-            self._in_title = False
-        elif tag in self._SKIP and self._skip:
-            self._skip -= 1
-        if tag in self._BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data):
-        if self._in_title:
-            self.title.append(data)
-        elif not self._skip:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML page, one block per paragraph; the <title> becomes the first line."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    body = "".join(parser.parts)
-    body = re.sub(r"[ \t\f\v]+", " ", unescape(body))
-    body = re.sub(r" *\n *", "\n", body)
-    body = re.sub(r"\n{3,}", "\n\n", body).strip()
-    title = " ".join("".join(parser.title).split())
-    if title and not body.startswith(title):
-        body = f"{title}\n\n{body}"
-    return body
+    return extract_text(raw, markdown=suffix in (".md", ".markdown"))

@@ -16,7 +16,7 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every command that builds a Pipeline shares."""
     group = parser.add_argument_group("corpus and models")
     group.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="FOLDER",
-                       help="folder of .txt/.md/.html articles (default: %(default)s)")
+                       help="folder of .txt/.md/.html/.pdf articles (default: %(default)s)")
     group.add_argument("--index-dir", default=DEFAULT_INDEX, metavar="DIR",
                        help="where the index is kept (default: %(default)s)")
     group.add_argument("--reader", choices=list(READERS), default=None,
@@ -33,6 +33,26 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
                             "when the reader ships one, else the reader's)")
 
 
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--since`` / ``--until`` / ``--source``: which articles a question searches (qa/filters.py)."""
+    group = parser.add_argument_group("which articles to search")
+    group.add_argument("--since", default=None, metavar="DATE",
+                       help="only articles published on or after DATE (YYYY-MM-DD, YYYY-MM or YYYY)")
+    group.add_argument("--until", default=None, metavar="DATE",
+                       help="only articles published on or before DATE (a month or year covers all of it)")
+    group.add_argument("--source", action="append", default=None, metavar="OUTLET",
+                       help="only articles from this outlet (as listed by the chat's Articles tab; "
+                            "case does not matter); repeat for several")
+
+
+def filter_from_args(args: argparse.Namespace):
+    """The ``Filter`` the options describe, None when they restrict nothing; ValueError (saying
+    what to write instead) for a date that is not one or a range that is empty."""
+    from .filters import Filter
+
+    return Filter.of(getattr(args, "since", None), getattr(args, "until", None), getattr(args, "source", None))
+
+
 def build_pipeline(args: argparse.Namespace, progress: bool = True):
     from .config import QAConfig
     from .pipeline import Pipeline
@@ -45,8 +65,8 @@ def build_pipeline(args: argparse.Namespace, progress: bool = True):
     if report is not None and report.changed:
         print(f"index: {report.summary()}", file=sys.stderr)
     for s in pipeline.skipped:
-        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+        print(s.line(), file=sys.stderr)
     if not pipeline.documents:
-        print(f"note: the corpus {args.corpus} has no usable articles; add .txt, .md or .html files "
+        print(f"note: the corpus {args.corpus} has no usable articles; add .txt, .md, .html or .pdf files "
               f"and run `qa index`.", file=sys.stderr)
     return pipeline

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,6 +31,9 @@ from .metrics import normalize_answer
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+
+# A retrieval step in place of HybridRetriever.retrieve: (retriever, question, mode=, top_k=, filter=) -> hits
+Search = Callable[..., list[Hit]]
 
 
 class QuestionError(ValueError):
@@ -111,7 +114,7 @@ class Pipeline:
     def index(self, progress: bool = True) -> UpdateReport:
         """Re-scan the corpus folder and update the persisted index incrementally."""
         with self._write_lock:
-            documents, self.skipped = load_corpus(self.corpus_dir)
+            documents, self.skipped = load_corpus(self.corpus_dir, progress=progress)
             index, report = update_index(self.index_dir, documents, self.encoder, self.config, progress=progress)
             self._install(index)
             self.last_update = report
@@ -134,6 +137,12 @@ class Pipeline:
         return dict(self._index.manifest)
 
     @property
+    def corpus_index(self) -> CorpusIndex:
+        """The live index (read it, never change it: updates install a new one)."""
+        self._require_index()
+        return self._index
+
+    @property
     def chunk_count(self) -> int:
         return len(self._index.chunks) if self._index is not None else 0
 
@@ -152,13 +161,15 @@ class Pipeline:
             return retriever.retrieve(question, mode=mode or self.mode, depth=depth, top_k=top_k, filter=filter)
 
     def read(self, question: str, top_k: int = 6, mode: str | None = None, filter: Filter | None = None,
-             min_score: float | None = None) -> Reading:
+             min_score: float | None = None, search: Search | None = None) -> Reading:
         """Retrieve and read, nothing more (see ``Reading``). ``ask`` turns the result into answers;
-        ``scripts/fit_ranker.py`` learns from it."""
-        return self.read_many([question], top_k, mode, filter, min_score)[0]
+        ``scripts/fit_ranker.py`` learns from it. ``search`` replaces the retrieval step: called as
+        ``search(retriever, question, mode=, top_k=, filter=)`` under the model lock (a follow-up's
+        history-aware retrieval, qa/conversation/search.py)."""
+        return self.read_many([question], top_k, mode, filter, min_score, search)[0]
 
     def read_many(self, questions, top_k: int = 6, mode: str | None = None, filter: Filter | None = None,
-                  min_score: float | None = None) -> list[Reading]:
+                  min_score: float | None = None, search: Search | None = None) -> list[Reading]:
         """``read`` for several questions at once: one batch of query embeddings, and the reader
         reads the windows of all of them together (qa/batching.py gathers a server's questions so).
         Each Reading's timings are the batch's: what each of its questions waited. ``min_score``
@@ -172,7 +183,8 @@ class Pipeline:
             batch_encode = time.perf_counter() - t0
             found = []
             for question in questions:
-                hits = retriever.retrieve(question, mode=mode or self.mode, top_k=self.config.passages, filter=filter)
+                hits = (search or HybridRetriever.retrieve)(retriever, question, mode=mode or self.mode,
+                                                            top_k=self.config.passages, filter=filter)
                 found.append((hits, dict(retriever.timings),
                               [Passage(h.chunk.doc_id, h.chunk.doc_start, h.chunk.text) for h in hits]))
             t0 = time.perf_counter()
@@ -219,16 +231,18 @@ class Pipeline:
         return (ranker or self.reader).min_score
 
     def ask(self, question: str, top_k: int | None = None, min_score: float | None = None,
-            mode: str | None = None, filter: Filter | None = None) -> list[Answer]:
+            mode: str | None = None, filter: Filter | None = None, search: Search | None = None) -> list[Answer]:
         """Distinct answers, best first; ``[]`` when the articles do not answer the question.
-        ``filter`` (qa/filters.py) restricts the articles searched.
+        ``filter`` (qa/filters.py) restricts the articles searched; ``search``: see ``read``.
+        Follow-up questions go through ``qa.conversation.ConversationalAsker``, which calls this.
 
         Raises ``QuestionError`` for an empty, wordless or over-long question.
         """
         if top_k is None:
             top_k = self.config.top_k
         started = time.perf_counter()
-        r = self.read(question, top_k=self._spans_wanted(top_k), mode=mode, filter=filter, min_score=min_score)
+        r = self.read(question, top_k=self._spans_wanted(top_k), mode=mode, filter=filter,
+                      min_score=min_score, search=search)
         answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
                    if r.output else [])
         self.last_timings = {**r.timings, "total": time.perf_counter() - started}
@@ -310,7 +324,8 @@ class Pipeline:
             s_start, s_end = _sentence_around(chunk.sentences, start, end)
             citation = Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path, start=start, end=end,
                                 text=doc.text[start:end], sentence=doc.text[s_start:s_end],
-                                sentence_start=s_start, sentence_end=s_end, chunk_id=chunk.chunk_id)
+                                sentence_start=s_start, sentence_end=s_end, chunk_id=chunk.chunk_id,
+                                source=doc.source, published=doc.published, url=doc.url, page=doc.page_at(start))
             key = normalize_answer(citation.text) or citation.text
             if key in by_text:  # the same answer again: it folds into the better-ranked one
                 i = by_text[key]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,9 +48,14 @@ class HybridRetriever:
                 self._cache.popitem(last=False)
 
     def retrieve(self, question: str, mode: str = "hybrid", depth: int | None = None,
-                 top_k: int | None = None, filter: Filter | None = None) -> list[Hit]:
+                 top_k: int | None = None, filter: Filter | None = None,
+                 lexical_weights: Mapping[str, float] | None = None,
+                 extra: Mapping[str, Sequence[int]] | None = None) -> list[Hit]:
         """Best chunks for ``question``. ``depth`` = candidates per list, ``top_k`` = hits returned;
-        ``filter`` restricts both lists to the articles it admits before they are ranked."""
+        ``filter`` restricts both lists to the articles it admits before they are ranked.
+        ``lexical_weights`` (word -> weight) replaces the BM25 query by weighted words
+        (``LexicalIndex.search_weighted``); ``extra`` adds ranked lists of chunk rows, by name, to
+        the fusion (a conversation's previous passages: qa/conversation/search.py)."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         if depth is None:
@@ -73,12 +79,15 @@ class HybridRetriever:
             scores["dense"] = dict(found)
         if mode in ("hybrid", "bm25"):
             t0 = time.perf_counter()
-            found = self.index.lexical.search(question, depth, allowed)
+            found = (self.index.lexical.search(question, depth, allowed) if lexical_weights is None
+                     else self.index.lexical.search_weighted(lexical_weights, depth, allowed))
             self.timings["search"] += time.perf_counter() - t0
             rankings["bm25"] = [r for r, _ in found]
             scores["bm25"] = dict(found)
         chunks = self.index.chunks
-        if mode != "hybrid":
+        for name, rows in (extra or {}).items():
+            rankings[name] = list(rows)
+        if mode != "hybrid" and not extra:
             ranked = rankings[mode]
             return [Hit(chunks[r], scores[mode][r], {mode: i}) for i, r in enumerate(ranked[:top_k])]
         # RRF works on string ids; chunk ids are unique, so map through them.

@@ -26,7 +26,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,9 @@ FORMAT_VERSION = 1
 # Bump when sentence splitting or chunking code changes boundaries: old indexes become stale.
 CHUNKER_VERSION = 1
 POINTER = "CURRENT"
+# What the manifest records of each article besides its counts; a change in any of them (a new
+# date in a sidecar, another extractor version) updates the article in the index.
+RECORDED = ("path", "sha256", "title", "source", "published", "url", "author", "extractor")
 
 
 class IndexProblem(Exception):
@@ -78,9 +81,9 @@ class CorpusIndex:
         return np.array(sorted(rows), dtype=np.int64)
 
     def is_current_for(self, documents: Sequence[Document]) -> bool:
-        """Same set of articles with the same content hashes as the corpus now."""
-        indexed = {d: f["sha256"] for d, f in self.manifest["files"].items()}
-        return indexed == {d.doc_id: d.sha256 for d in documents}
+        """Same set of articles with the same content hashes, metadata and extractors as the corpus now."""
+        indexed = {d: {k: f.get(k, "") for k in RECORDED} for d, f in self.manifest["files"].items()}
+        return indexed == {d.doc_id: _recorded(d) for d in documents}
 
 
 @dataclass
@@ -156,7 +159,7 @@ def load_index(index_dir: str | Path, encoder: Encoder, config: QAConfig) -> Cor
         if _sha256_file(path) != digest:
             raise IndexProblem("damaged", f"{version.name}/{name} does not match its checksum (truncated or corrupted)")
     try:
-        documents = {d.doc_id: d for d in (Document(**row) for row in _read_jsonl(version / "documents.jsonl"))}
+        documents = {d.doc_id: d for d in (_doc_from_row(row) for row in _read_jsonl(version / "documents.jsonl"))}
         chunks = [Chunk.from_dict(row) for row in _read_jsonl(version / "chunks.jsonl")]
         dense = DenseIndex.load(version / "dense.faiss", encoder.dimension)
         lexical = LexicalIndex.load(version / "bm25", len(chunks))
@@ -205,10 +208,12 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
         fresh: list[Chunk] = []
         for doc in documents:
             previous = old.documents.get(doc.doc_id) if old is not None else None
-            if previous is not None and previous.sha256 == doc.sha256:
+            if previous is not None and previous.text == doc.text:
+                # Same text, same chunks: the vectors are reused even when only metadata changed.
                 rows = old.rows_by_doc.get(doc.doc_id, [])
                 kept[doc.doc_id] = ([old.chunks[r] for r in rows], old_vectors[rows])
-                report.unchanged.append(doc.doc_id)
+                same = _recorded(previous) == _recorded(doc) and previous.pages == doc.pages
+                (report.unchanged if same else report.updated).append(doc.doc_id)
                 continue
             (report.updated if previous is not None else report.added).append(doc.doc_id)
             fresh.extend(chunk_document(doc, config.chunk_sentences, config.chunk_overlap, config.chunk_max_chars))
@@ -241,7 +246,7 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
                 **expected_settings(encoder, config),
                 "created": now,
                 "counts": {"documents": len(documents), "chunks": len(chunks)},
-                "files": {d.doc_id: {"path": d.path, "sha256": d.sha256, "title": d.title,
+                "files": {d.doc_id: {**_recorded(d),
                                      "chars": len(d.text), "chunks": sum(c.doc_id == d.doc_id for c in chunks),
                                      "indexed": indexed_at[d.doc_id]}
                           for d in documents},
@@ -307,7 +312,17 @@ def _locked(index_dir: Path) -> Iterator[None]:
 
 
 def _doc_row(d: Document) -> dict:
-    return {"doc_id": d.doc_id, "title": d.title, "path": d.path, "text": d.text, "sha256": d.sha256}
+    row = asdict(d)
+    row["pages"] = list(d.pages)
+    return row
+
+
+def _doc_from_row(row: dict) -> Document:
+    return Document(**{**row, "pages": tuple(int(p) for p in row.get("pages") or ())})
+
+
+def _recorded(d: Document) -> dict:
+    return {k: getattr(d, k) for k in RECORDED}
 
 
 def _write_jsonl(path: Path, rows) -> None:

@@ -7,6 +7,7 @@ passage text handed to the reader. The invariant every test leans on:
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 
 
@@ -24,6 +25,18 @@ class Document:
     source: str = ""
     published: str = ""
     url: str = ""
+    author: str = ""
+    # Which extractor (and version) made ``text`` from the file, e.g. "trafilatura 2.3.1": the index
+    # re-reads an article when it changes. ``pages``: offset in ``text`` where each page starts
+    # (page 1 first), for paged formats (PDF); empty otherwise.
+    extractor: str = ""
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding ``text[offset]``, None for an article without pages."""
+        if not self.pages:
+            return None
+        return max(bisect_right(self.pages, offset), 1)
 
 
 @dataclass(frozen=True)
@@ -109,9 +122,19 @@ class Citation:
     source: str = ""  # the article's outlet, publication date and URL (Document), "" when unknown
     published: str = ""
     url: str = ""
+    page: int | None = None  # 1-based page of the answer in a paged article (PDF), else None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def credit(self) -> str:
+        """Headline · outlet · date (· page N), the parts that are known:
+        "Harbour ferry service to resume · The Harbour Times · May 12, 2023"."""
+        from .extract.dates import readable_date
+
+        parts = [self.title or self.doc_id, self.source, readable_date(self.published),
+                 f"page {self.page}" if self.page else ""]
+        return " · ".join(p for p in parts if p)
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,13 @@ import torch  # noqa: E402
 from qa.fsutil import atomic_write_text  # noqa: E402
 from qa.metrics import squad_scores  # noqa: E402
 from qa.training.data import (  # noqa: E402
+    HELD_OUT_V2_TITLES,
     TRAINED_SHIFTS,
     amazon_records,
+    held_out_abstention_records,
     held_out_records,
     sample_records,
+    tydi_dev_records,
 )
 from qa.types import Passage  # noqa: E402
 
@@ -86,6 +89,67 @@ def eval_reader(reader, records, label: str) -> dict:
     sc["seconds"] = round(time.time() - t0, 1)
     print(f"  {label}: EM {sc['exact_match']:.2f} F1 {sc['f1']:.2f} (n={sc['count']}, {sc['seconds']}s)", flush=True)
     return sc
+
+
+def eval_abstention(reader, records, thresholds: dict[str, float], label: str) -> dict:
+    """SQuAD 2.0-style figures on answerable + unanswerable questions, gold paragraph given: at
+    each threshold (chosen on the tuning split) the reader answers when its best span scores at
+    least that, else abstains. Overall EM/F1 (an abstention on an unanswerable question scores 1),
+    EM/F1 on the answerable ones, and no-answer accuracy (share of unanswerable ones withheld)."""
+    from qa.metrics import exact_match, max_over_golds, token_f1
+
+    best = []
+    t0 = time.time()
+    for r in records:
+        out = reader.read(r.question, [Passage(doc_id=r.title, doc_start=0, text=r.context)], top_k=1)
+        s = out.spans[0] if out.spans else None
+        best.append((r.context[s.start:s.end] if s else "", s.score if s else 0.0))
+    has = [not r.is_impossible for r in records]
+    res = {"questions": len(records), "answerable": sum(has), "unanswerable": len(records) - sum(has),
+           "seconds": round(time.time() - t0, 1)}
+    for name, t in thresholds.items():
+        em, f1 = [], []
+        for r, (text, score) in zip(records, best):
+            said = text if score >= t else ""
+            if r.is_impossible:
+                em.append(float(not said))
+                f1.append(float(not said))
+            else:
+                em.append(max_over_golds(exact_match, said, r.answer_texts) if said else 0.0)
+                f1.append(max_over_golds(token_f1, said, r.answer_texts) if said else 0.0)
+        em_a, f1_a = np.array(em), np.array(f1)
+        h = np.array(has)
+        res[name] = {"threshold": float(t), "exact_match": 100 * float(em_a.mean()), "f1": 100 * float(f1_a.mean()),
+                     "has_ans_exact_match": 100 * float(em_a[h].mean()), "has_ans_f1": 100 * float(f1_a[h].mean()),
+                     "no_ans_accuracy": 100 * float(em_a[~h].mean()),
+                     "answered": int(sum(score >= t for _, score in best))}
+        print(f"  abstention {label} @ {name} ({t:.4f}): EM {res[name]['exact_match']:.2f} F1 {res[name]['f1']:.2f} "
+              f"HasAns F1 {res[name]['has_ans_f1']:.2f} NoAns acc {res[name]['no_ans_accuracy']:.1f}", flush=True)
+    return res
+
+
+def tuning_thresholds(meta: dict) -> dict[str, float]:
+    """The two thresholds chosen on the tuning split at export: for the product's assumed 20% of
+    unanswerable questions (``min_score``), and for the tuning split's own 52%."""
+    cal = meta.get("calibration") or {}
+    out = {"product_threshold": float(meta.get("min_score", 0.5))}
+    if cal.get("min_score_at_split_mix") is not None:
+        out["split_mix_threshold"] = float(cal["min_score_at_split_mix"])
+    return out
+
+
+def weights_at_revision(rev: str, dest: Path) -> Path:
+    """The shipped weights folder as it was at git revision ``rev`` (files written into ``dest``)."""
+    import subprocess
+
+    dest.mkdir(parents=True, exist_ok=True)
+    names = subprocess.run(["git", "-C", str(REPO), "ls-tree", "--name-only", f"{rev}:qa/reader/weights"],
+                           check=True, capture_output=True, text=True).stdout.split()
+    for name in names:
+        blob = subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:qa/reader/weights/{name}"],
+                              check=True, capture_output=True).stdout
+        (dest / name).write_bytes(blob)
+    return dest
 
 
 def five_passage_cases(records, n: int | None, seed: int) -> list[tuple]:
@@ -180,6 +244,12 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default=str(REPO / "reports" / "reader"), help="report path without extension")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--abstention-limit", type=int, default=None,
+                   help="held-out abstention questions (v2.0 dev of Oxygen, Black_Death, Rhine; default all 1,132; 0 = skip)")
+    p.add_argument("--tydi-limit", type=int, default=None, help="TyDi QA English dev questions (default all 440; 0 = skip)")
+    p.add_argument("--compare-rev", default=None, metavar="REV",
+                   help="also evaluate the weights shipped at this git revision, side by side (e.g. the previous reader)")
+    p.add_argument("--compare-weights", default=None, metavar="DIR", help="also evaluate this weights folder, side by side")
     p.add_argument("--write-meta", action="store_true",
                    help="also store the held-out/amazon/latency results in the weights' reader.json")
     args = p.parse_args(argv)
@@ -212,6 +282,15 @@ def main(argv=None) -> int:
 
     fp32 = SpanReader(weights_dir=args.weights).warm_up()
     res["held_out"]["trained_fp32"] = eval_reader(fp32, held, "trained fp32")
+    abst = tydi = None
+    if args.abstention_limit != 0:
+        abst = sample_records(held_out_abstention_records(), args.abstention_limit, args.seed)
+        res["abstention"] = {"split": f"SQuAD v2.0 dev (rebuilt) of the held-out {', '.join(sorted(HELD_OUT_V2_TITLES))}",
+                             "trained_fp32": eval_abstention(fp32, abst, tuning_thresholds(meta), "trained fp32")}
+    if args.tydi_limit != 0:
+        tydi = sample_records(tydi_dev_records(), args.tydi_limit, args.seed)
+        res["tydi"] = {"split": "TyDi QA GoldP English dev (evaluation only)", "questions": len(tydi),
+                       "trained_fp32": eval_reader(fp32, tydi, "TyDi dev, trained fp32")}
     q, ps = latency_passages(held_out_records())
     res["latency"] = {"setup": "1 question x 5 passages of ~100 words, top_k=3, "
                       f"{args.threads} threads, max_seq_len {fp32.max_seq_len}"}
@@ -311,6 +390,15 @@ def main(argv=None) -> int:
         if "heuristic" in res["held_out"] and "skipped" not in res["held_out"]["heuristic"]:
             res["amazon"]["heuristic"] = eval_reader(h, amz, "heuristic baseline")
 
+    compare_dir = Path(args.compare_weights) if args.compare_weights else None
+    if args.compare_rev:
+        import tempfile
+
+        compare_dir = weights_at_revision(args.compare_rev, Path(tempfile.mkdtemp(prefix="qa-old-weights-")))
+    if compare_dir is not None:
+        res["compare"] = compare_weights(compare_dir, args, held, abst, tydi, q, ps)
+        res["compare"]["revision"] = args.compare_rev
+
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out.with_suffix(".json"), json.dumps(res, indent=2) + "\n")
@@ -335,6 +423,39 @@ def main(argv=None) -> int:
             atomic_write_text(fp, json.dumps(m, indent=2) + "\n")
             print(f"stored results in {fp}")
     return 0
+
+
+def compare_weights(wdir: Path, args, held, abst, tydi, q, ps) -> dict:
+    """The figures of another weights folder (e.g. the previously shipped reader) measured in this
+    run on the same questions: gold paragraph, abstention, amazon, TyDi, five passages, latency."""
+    from qa.reader.model import read_meta
+    from qa.reader.span import SpanReader
+
+    from qa.reader import FAST_FOCUS_CHARS
+
+    meta = read_meta(wdir)
+    print(f"comparison weights {wdir}", flush=True)
+    out: dict = {"dir": str(wdir), "min_score": meta.get("min_score"),
+                 "train_minutes": sum(float(st.get("train_minutes") or 0) for st in
+                                      [*meta.get("training", {}).get("earlier_stages", []), meta.get("training", {})]),
+                 "bytes_on_disk": sum(f.stat().st_size for f in wdir.glob("*") if f.is_file()),
+                 "calibration": meta.get("calibration")}
+    fp32 = SpanReader(weights_dir=wdir).warm_up()
+    out["held_out"] = eval_reader(fp32, held, "old trained fp32")
+    if abst is not None:
+        out["abstention"] = eval_abstention(fp32, abst, tuning_thresholds(meta), "old trained fp32")
+    if args.amazon_limit:
+        out["amazon"] = eval_reader(fp32, sample_records(amazon_records(), args.amazon_limit, args.seed), "old amazon")
+    if tydi is not None:
+        out["tydi"] = eval_reader(fp32, tydi, "old TyDi dev")
+    out["latency_fp32"] = latency(fp32, q, ps)
+    if args.five_passage_limit:
+        cases = five_passage_cases(held_out_records(), args.five_passage_limit, args.seed)
+        out["five_passages"] = eval_five_passages(fp32, cases, "old trained fp32")
+    fast = SpanReader(weights_dir=wdir, quantize=True, focus_chars=FAST_FOCUS_CHARS).warm_up()
+    out["held_out_focus_int8"] = eval_reader(fast, held, "old span-fast")
+    out["latency_focus_int8"] = latency(fast, q, ps)
+    return out
 
 
 def _row(name, sc):
@@ -401,13 +522,27 @@ def render_md(r: dict) -> str:
               f"EM {c.get('em_with_abstention', float('nan')):.1f}; answerable-only F1 without abstention "
               f"{c.get('has_answer_f1_no_abstention'):.1f}. Abstention (positive = unanswerable) precision "
               f"{c.get('abstention_precision', float('nan')):.3f}, recall {c.get('abstention_recall', float('nan')):.3f}.\n")
+    ab = r.get("abstention")
+    if ab:
+        s += _abstention_section(ab, r.get("compare"))
+    t = r.get("tydi")
+    if t:
+        s += f"\n## TyDi QA GoldP English dev (evaluation only; {t['questions']} questions, gold passage)\n\n"
+        s += "| reader | EM | F1 | answered at min_score / EM / F1 with abstention |\n| --- | ---: | ---: | --- |\n"
+        s += _row("trained, fp32", t.get("trained_fp32"))
+        if r.get("compare", {}).get("tydi"):
+            s += _row("previous reader, fp32", r["compare"]["tydi"])
     a = r.get("amazon")
     if a:
         s += f"\n## SQuADShifts amazon (evaluation only; {a['questions']} of {a['of']} questions, seeded sample)\n\n"
         s += "| reader | EM | F1 | answered at min_score / EM / F1 with abstention |\n| --- | ---: | ---: | --- |\n"
         s += _row("trained, fp32", a.get("trained_fp32"))
+        if r.get("compare", {}).get("amazon"):
+            s += _row("previous reader, fp32", r["compare"]["amazon"])
         s += _row("heuristic baseline", a.get("heuristic"))
     s += (f"\nSQuADShifts {' and '.join(r['trained_on_squadshifts'])} were **trained on** and are not reported as held out.\n")
+    if r.get("compare"):
+        s += _compare_section(r)
     lt = r.get("latency", {})
     if lt:
         s += f"\n## Latency ({lt['setup']})\n\n| variant | p50 ms | p95 ms |\n| --- | ---: | ---: |\n"
@@ -415,6 +550,64 @@ def render_md(r: dict) -> str:
                   "distilled_focus_fp32", "distilled_focus_int8"):
             if k in lt:
                 s += f"| {k} | {lt[k]['p50_ms']:.1f} | {lt[k]['p95_ms']:.1f} |\n"
+    return s
+
+
+def _abstention_section(ab: dict, compare: dict | None) -> str:
+    rows = [("trained, fp32", ab["trained_fp32"])]
+    if compare and compare.get("abstention"):
+        rows.append(("previous reader, fp32", compare["abstention"]))
+    first = ab["trained_fp32"]
+    s = (f"\n## Held-out abstention ({ab['split']}: {first['questions']} questions, {first['unanswerable']} "
+         "unanswerable; gold paragraph; SQuAD 2.0 scoring)\n\n"
+         "Thresholds chosen on the tuning split at export: `product` assumes 20% of questions are unanswerable "
+         "(the shipped min_score), `split mix` is the tuning split's own 52%.\n\n"
+         "| reader | threshold | EM | F1 | HasAns EM | HasAns F1 | NoAns accuracy | answered |\n"
+         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+    for label, res in rows:
+        for key, name in (("product_threshold", "product"), ("split_mix_threshold", "split mix")):
+            v = res.get(key)
+            if v:
+                s += (f"| {label} | {name} {v['threshold']:.4f} | {v['exact_match']:.1f} | {v['f1']:.1f} | "
+                      f"{v['has_ans_exact_match']:.1f} | {v['has_ans_f1']:.1f} | {v['no_ans_accuracy']:.1f} | "
+                      f"{v['answered']} |\n")
+    return s
+
+
+def _compare_section(r: dict) -> str:
+    c, h, lt = r["compare"], r["held_out"], r.get("latency", {})
+    s = (f"\n## Side by side with the previous reader (`{c.get('revision') or c['dir']}`), same run, same questions\n\n"
+         "| | previous | new |\n| --- | ---: | ---: |\n")
+
+    def pair(label, old, new, fmt="{:.1f}"):
+        if old is None or new is None:
+            return ""
+        return f"| {label} | {fmt.format(old)} | {fmt.format(new)} |\n"
+
+    s += pair("held-out gold paragraph EM", c["held_out"]["exact_match"], h["trained_fp32"]["exact_match"])
+    s += pair("held-out gold paragraph F1", c["held_out"]["f1"], h["trained_fp32"]["f1"])
+    if "focus_int8" in h:
+        s += pair("span-fast held-out F1", c["held_out_focus_int8"]["f1"], h["focus_int8"]["f1"])
+    ab_old, ab_new = c.get("abstention", {}).get("split_mix_threshold"), (r.get("abstention") or {}).get("trained_fp32", {}).get("split_mix_threshold")
+    if ab_old and ab_new:
+        s += pair("abstention benchmark F1 (split-mix threshold)", ab_old["f1"], ab_new["f1"])
+        s += pair("abstention benchmark NoAns accuracy", ab_old["no_ans_accuracy"], ab_new["no_ans_accuracy"])
+    if c.get("amazon") and r.get("amazon"):
+        s += pair("amazon F1 (given context)", c["amazon"]["f1"], r["amazon"]["trained_fp32"]["f1"])
+    if c.get("tydi") and r.get("tydi"):
+        s += pair("TyDi dev F1", c["tydi"]["f1"], r["tydi"]["trained_fp32"]["f1"])
+    five = r.get("five_passages") or {}
+    if c.get("five_passages") and five.get("trained_fp32"):
+        s += pair("five passages F1", c["five_passages"]["f1"], five["trained_fp32"]["f1"])
+    if "fp32" in lt:
+        s += pair("latency p50 ms (5 passages)", c["latency_fp32"]["p50_ms"], lt["fp32"]["p50_ms"])
+        s += pair("latency p95 ms (5 passages)", c["latency_fp32"]["p95_ms"], lt["fp32"]["p95_ms"])
+    if "focus_int8" in lt:
+        s += pair("span-fast latency p50 ms", c["latency_focus_int8"]["p50_ms"], lt["focus_int8"]["p50_ms"])
+    w = r["weights"]
+    new_minutes = sum(float(st.get("train_minutes") or 0) for st in [*w.get("earlier_stages", []), w])
+    s += pair("training minutes (all stages)", c["train_minutes"], new_minutes, "{:.0f}")
+    s += pair("weights on disk, MB", c["bytes_on_disk"] / 1e6, w["bytes_on_disk"] / 1e6)
     return s
 
 

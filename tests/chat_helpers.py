@@ -38,10 +38,25 @@ SEED_CASES = [
 
 
 def seed_title(doc_id: str) -> str:
-    """The title the loader gives a seed article (its first line, cut like load.extract_title)."""
-    from qa.load import extract_title
+    """The title the loader gives a seed article (its headline, from the sidecar beside it)."""
+    from qa.load import load_document
 
-    return extract_title((SEEDS / f"{doc_id}.txt").read_text(encoding="utf-8"))
+    return load_document(SEEDS / f"{doc_id}.txt", meta=_seed_meta(doc_id)).title
+
+
+def seed_credit(doc_id: str) -> tuple[str, str]:
+    """(outlet, publication date as the chat shows it) of a seed article."""
+    from qa.extract.dates import readable_date
+
+    meta = _seed_meta(doc_id)
+    return meta.source, readable_date(meta.published)
+
+
+def _seed_meta(doc_id: str):
+    from qa.extract.sidecar import read_sidecars
+
+    found, _ = read_sidecars(SEEDS, [SEEDS / f"{doc_id}.meta.json"])
+    return found[(".", doc_id)][0]
 
 
 def seed_questions(answerable: bool = True) -> list[str]:

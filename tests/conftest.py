@@ -22,6 +22,7 @@ atexit.register(shutil.rmtree, _TEST_CACHE, True)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+NEWS = ROOT / "tests" / "fixtures" / "news"  # saved pages, PDFs, feeds: scripts/make_news_fixtures.py
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 

@@ -11,7 +11,8 @@ import app as chat_app
 from qa.pipeline import Pipeline
 
 from .chat_helpers import PYTHON, ROOT, ask_over_api, copy_seeds, message_text, running_app, seed_questions
-from .conftest import FakeEncoder
+from .conftest import NEWS, FakeEncoder
+from .news_helpers import copy_folder_files
 
 BRIDGE_Q = "Who designed the new Tay bridge?"
 
@@ -59,7 +60,7 @@ def test_missing_corpus_folder_exits_with_a_message(tmp_path, capsys):
 # ------------------------------------------------------------------ chat handlers
 
 def test_respond_appends_question_and_answer_and_clears_the_box(app):
-    history, box = app.respond(BRIDGE_Q, [])
+    history, box, _conversation = app.respond(BRIDGE_Q, [])
     assert box == ""
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[0]["content"] == BRIDGE_Q
@@ -70,8 +71,27 @@ def test_respond_appends_question_and_answer_and_clears_the_box(app):
 def test_history_stays_bounded(app):
     history = []
     for _ in range(chat_app.MAX_HISTORY_MESSAGES):
-        history, _ = app.respond(BRIDGE_Q, history)
+        history, _, _ = app.respond(BRIDGE_Q, history)
     assert len(history) <= chat_app.MAX_HISTORY_MESSAGES
+
+
+def test_a_follow_up_is_read_in_the_session_conversation_and_says_how(app):
+    history, _, conversation = app.respond(BRIDGE_Q, [])
+    history, _, conversation = app.respond("How much did it cost?", history, conversation)
+    reply = history[-1]["content"]
+    assert '<b class="qa-span">$40 million</b>' in reply
+    assert '<p class="qa-interpreted">Interpreted as: How much did the new Tay bridge cost?</p>' in reply
+    assert reply.index("qa-interpreted") > reply.index("qa-span")  # under the answer
+    assert len(conversation) == 2
+    # Another session (or "New conversation": the state starts again from None) has no history.
+    history, _, fresh = app.respond("How much did it cost?", [], None)
+    assert "qa-interpreted" not in history[-1]["content"] and len(fresh) == 1
+
+
+def test_a_bad_question_keeps_the_conversation(app):
+    _, _, conversation = app.respond(BRIDGE_Q, [])
+    _, _, after = app.respond("   ", [], conversation)
+    assert after is conversation
 
 
 def test_unanswerable_question_shows_not_found_and_closest_passages(app):
@@ -142,6 +162,61 @@ def test_removing_an_article_twice_is_a_clear_message(app):
     app.remove("storm")
     status, *_ = app.remove("storm")
     assert "not in the index" in status
+
+
+# ------------------------------------------------------------------ news metadata and filters
+
+@pytest.fixture
+def news_app(tmp_path):
+    corpus = copy_folder_files(tmp_path / "news")
+    (corpus / "front.html").write_bytes((NEWS / "bad" / "harbour-section-front.html").read_bytes())
+    p = Pipeline(corpus, tmp_path / "news-index", reader="heuristic", encoder=FakeEncoder())
+    p.warm_up()
+    return chat_app.ChatApp(p)
+
+
+def test_citations_show_headline_outlet_and_date(news_app):
+    history, _, _ = news_app.respond("How many bushels per acre are canola farmers in the region reporting?", [])
+    reply = history[-1]["content"]
+    assert ('<span class="qa-headline">Drought pushes canola yields to a 15-year low</span> · '
+            '<span class="qa-outlet">Prairie Ledger</span> · <span class="qa-date">September 14, 2022</span>') in reply
+
+
+def test_the_chat_filter_restricts_the_articles_searched(news_app):
+    question = "How many bushels per acre are canola farmers in the region reporting?"
+    history, _, _ = news_app.respond(question, [], None, "", "", ["Northern Wire"])
+    assert "Prairie Ledger" not in history[-1]["content"]
+    history, _, _ = news_app.respond(question, [], None, "2022-09", "2022-09", [])
+    assert "Drought pushes canola yields" in history[-1]["content"]
+    history, _, _ = news_app.respond(question, [], None, "2030", "", [])
+    assert "No indexed article is published since 2030" in history[-1]["content"]
+    history, _, _ = news_app.respond("Who painted the Mona Lisa?", [], None, "", "2023", ["Dominion Press"])
+    assert "in the articles published until 2023, from Dominion Press." in history[-1]["content"]
+
+
+@pytest.mark.parametrize("since, until, message", [("last week", "", "“Published since” &#x27;last week&#x27; is not a date"),
+                                                    ("2024", "2023", "after “Published until”")])
+def test_a_bad_filter_gets_a_clear_reply(news_app, since, until, message):
+    history, box, _ = news_app.respond("How many homes?", [], None, since, until, None)
+    assert message in history[-1]["content"] and "qa-error" in history[-1]["content"] and box == ""
+
+
+def test_outlet_picker_and_article_panel_list_outlets_dates_and_skipped_files(news_app):
+    assert news_app.outlets() == ["Dominion Press", "Maritime Resilience Council", "Northern Wire", "Prairie Ledger",
+                                  "The Harbour Times", "The Lakeside Courier"]
+    table, _ = news_app.panel()
+    assert "<td>Northern Wire</td><td>October 8, 2024</td>" in table
+    assert "1 file not indexed" in table and "front.html</span>: no article body" in table
+
+
+def test_a_pdf_upload_is_answerable_and_its_citation_names_the_page(app, tmp_path):
+    path = tmp_path / "uploads" / "flood review.pdf"
+    path.parent.mkdir()
+    path.write_bytes((NEWS / "pdf" / "coastal-flood-review.pdf").read_bytes())
+    status, table, _ = app.upload([str(path)])
+    assert "flood_review.pdf: added “Coastal Flood Risk Review 2023”" in status and "October 2023" in table
+    reply = app.reply("How large is the fund the council recommends for repairing dikes and sea walls?")
+    assert "$250 million" in reply and '<span class="qa-page">page 3</span>' in reply
 
 
 # ------------------------------------------------------------------ Gradio configuration

@@ -24,7 +24,7 @@ from qa.pipeline import Pipeline
 from qa.store import POINTER, current_version, load_index
 
 from .chat_helpers import PYTHON, ROOT
-from .conftest import ARTICLES, FakeEncoder
+from .conftest import ARTICLES, NEWS, FakeEncoder
 
 KNOWN_Q, KNOWN_A = "Who designed the new Tay bridge?", "Anna Kowalski"
 ORIGINAL = set(ARTICLES)  # bridge, harvest, storm
@@ -75,7 +75,7 @@ QUESTIONS = [
 
 @pytest.mark.parametrize("question, expected", [q[1:] for q in QUESTIONS], ids=[q[0] for q in QUESTIONS])
 def test_bad_question_gets_a_clear_reply(chat, question, expected):
-    history, _ = chat.respond(question, [])
+    history, _, _ = chat.respond(question, [])
     for message in history:
         message["content"].encode("utf-8")  # everything shown can be sent to the browser
     assert expected in history[-1]["content"]
@@ -84,7 +84,7 @@ def test_bad_question_gets_a_clear_reply(chat, question, expected):
 
 def test_html_question_is_shown_as_text_and_still_searched(chat):
     question = "<img src=x onerror=alert(1)> Who designed the <b>new</b> Tay bridge?"
-    history, _ = chat.respond(question, [])
+    history, _, _ = chat.respond(question, [])
     assert history[0]["content"] == ("&lt;img src=x onerror=alert(1)&gt; Who designed the &lt;b&gt;new&lt;/b&gt; "
                                      "Tay bridge?")
     assert "<img" not in history[1]["content"] and KNOWN_A in history[1]["content"]
@@ -98,7 +98,9 @@ BAD_FILES = [
     ("binary", "photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
     ("non-utf8", "latin1.txt", "Caf\u00e9 news\n\nNo\u00ebl in Montr\u00e9al.".encode("latin-1"), "not valid UTF-8"),
     ("duplicate-id", "zz/bridge.txt", b"Another bridge\n\nSame file stem as bridge.txt.", "duplicate article id"),
-    ("unsupported-type", "report.pdf", b"%PDF-1.4", "unsupported type"),
+    ("unsupported-type", "report.docx", b"PK\x03\x04", "unsupported type"),
+    ("truncated-pdf", "report.pdf", b"%PDF-1.4", "the PDF is damaged"),
+    ("page-without-article", "front.html", (NEWS / "bad" / "harbour-section-front.html").read_bytes(), "section front"),
 ]
 
 
@@ -133,10 +135,12 @@ BAD_UPLOADS = [
     ("same-stem-other-type", "bridge.md", b"# Other\n\nOther text.", "already exists"),
     ("same-after-sanitising", "bridge!.txt", b"Yet another text.", "already exists"),
     ("same-content", "copy_of_bridge.txt", BRIDGE_BYTES, "identical to the indexed article bridge.txt"),
-    ("unsupported-type", "slides.pdf", b"%PDF-1.4", "unsupported file type .pdf"),
+    ("unsupported-type", "slides.pptx", b"PK\x03\x04", "unsupported file type .pptx"),
+    ("scanned-pdf", "scan.pdf", (NEWS / "bad" / "scanned-page.pdf").read_bytes(), "no text layer"),
+    ("encrypted-pdf", "locked.pdf", (NEWS / "bad" / "encrypted-report.pdf").read_bytes(), "password"),
     ("executable", "run.sh", b"#!/bin/sh\nrm -rf /\n", "unsupported file type .sh"),
     ("no-usable-name", "???.txt", b"Fine text.", "no usable characters"),
-    ("html-without-text", "empty.html", b"<html><script>alert(1)</script></html>", "no text"),
+    ("html-without-text", "empty.html", b"<html><script>alert(1)</script></html>", "no article text"),
 ]
 
 
@@ -201,10 +205,15 @@ def test_path_traversal_upload_lands_inside_the_corpus_folder(pipeline, tmp_path
 
 def test_html_upload_keeps_text_and_drops_script(pipeline):
     raw = (b"<html><head><title>Port news</title><script>window.__xss=1</script></head>"
-           b"<body><p>The harbour master is Lena Fisk.</p><img src=x onerror=alert(1)></body></html>")
+           b"<body><nav><a href=/>Home</a> <a href=/news>News</a></nav><article><h1>Port news</h1>"
+           b"<p>The harbour master is Lena Fisk. She took the post in March after twenty years as a pilot "
+           b"guiding container ships through the narrows, the port authority said on Tuesday.</p>"
+           b"<p>Fisk said her first task would be to shorten the wait for berths, which reached four days "
+           b"during the winter storms.</p><img src=x onerror=alert(1)></article></body></html>")
     corpus_admin.add_document(pipeline, "port.html", raw)
     doc = next(d for d in pipeline.documents if d.doc_id == "port")
     assert doc.title == "Port news" and "__xss" not in doc.text and "onerror" not in doc.text
+    assert "Home" not in doc.text and doc.extractor.startswith("trafilatura")
     assert pipeline.ask("Who is the harbour master?")[0].text == "Lena Fisk"
 
 

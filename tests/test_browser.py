@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .chat_helpers import ROOT, SEED_CASES, running_app, seed_title
+from .chat_helpers import ROOT, SEED_CASES, running_app, seed_credit, seed_title
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -119,7 +119,8 @@ def test_seed_question_answered_with_cited_title(page, question, answer, doc_id)
     reply = ask(page, question)
     span = reply.locator(".qa-span").first
     assert answer in span.inner_text()
-    assert seed_title(doc_id) in reply.inner_text()
+    outlet, date = seed_credit(doc_id)  # headline · outlet · date, from the seed's sidecar
+    assert f"{seed_title(doc_id)} · {outlet} · {date}" in reply.locator(".qa-cite-title").first.inner_text()
     # The sentence quoted under the answer highlights the span, and the whole article is one click away.
     assert answer in reply.locator(".qa-sentence mark").first.inner_text()
     details = reply.locator("details.qa-article").first
@@ -141,6 +142,26 @@ def test_controls_have_accessible_names(page):
         assert nameless == [], tab
     assert page.get_by_role("textbox", name="Question").count() == 1
     assert page.get_by_role("button", name="Ask").count() == 1
+    assert page.get_by_role("button", name="New conversation").count() == 1
+
+
+def test_a_three_turn_conversation_answers_follow_ups_and_starts_over(page):
+    """A person's conversation: a question, a follow-up with a pronoun, one with an ellipsis; each
+    follow-up says how it was read. "New conversation" clears the chat and the history."""
+    ask(page, "Who is the commander of Joint Task Force Impact?")
+    reply = ask(page, "Where was he interviewed?")
+    assert "Kuwait" in reply.locator(".qa-span").first.inner_text()
+    interpreted = reply.locator(".qa-interpreted").inner_text()
+    assert interpreted.startswith("Interpreted as: Where was") and "St-Louis" in interpreted
+    ask(page, "How many troops did Canada commit in June?")
+    reply = ask(page, "Until when?")
+    assert "March 2019" in reply.locator(".qa-span").first.inner_text()
+    assert "Interpreted as: Until when did Canada commit" in reply.locator(".qa-interpreted").inner_text()
+    page.get_by_role("button", name="New conversation").click()
+    page.wait_for_function("() => document.querySelectorAll('#chatbot [data-testid=\"bot\"]').length === 0",
+                           timeout=ANSWER_TIMEOUT_MS)
+    reply = ask(page, "Until when?")  # nothing to follow on from now: asked as it stands
+    assert reply.locator(".qa-interpreted").count() == 0
 
 
 def test_no_answer_says_so_and_shows_closest_passages(page):
@@ -210,6 +231,30 @@ def test_remove_asks_for_confirmation_then_the_article_is_gone(page, server):
     open_tab(page, "Chat")
     reply = ask(page, "Who founded the Quillon Glass Festival in Tarrowby?")
     assert "Marisol Vantree" not in reply.inner_text()
+
+
+def test_filters_in_the_chat_restrict_the_articles_searched(page):
+    """A date range and an outlet picker under "Filter the articles": the question about the 2017
+    article is not answered from it when only 2020 is searched, and is again with its outlet picked."""
+    question = SEED_CASES[0][0]  # engineers deployed to Besmaya: CTV News, 2017
+    page.locator("#filters").get_by_text("Filter the articles").click()
+    since = page.locator("#since textarea, #since input").first
+    since.fill("2020-01")
+    reply = ask(page, question)
+    text = reply.inner_text()
+    assert "CTV News" not in text and "published since 2020-01" in text
+    since.fill("")
+    page.locator("#outlets input").click()
+    page.get_by_role("option", name="CTV News").click()
+    page.keyboard.press("Escape")
+    reply = ask(page, question)
+    assert "20" in reply.locator(".qa-span").first.inner_text()
+    assert "CTV News" in reply.locator(".qa-cite-title").first.inner_text()
+    assert "The Globe and Mail" not in reply.inner_text()
+    open_tab(page, "Articles")
+    table = page.locator("#article-table").inner_text()
+    assert "CTV News" in table and "January 2020" in table
+    open_tab(page, "Chat")
 
 
 def test_page_never_reached_off_machine(page):

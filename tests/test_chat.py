@@ -202,3 +202,61 @@ def test_article_table_says_added_when_the_index_has_no_per_article_time():
 
 def test_error_reply_is_escaped():
     assert assert_safe(chat.render_error("<b>no</b>")).visible == "<b>no</b>"
+
+
+def test_citation_shows_headline_outlet_date_and_page_escaped():
+    text = "The fund would be $250 million."
+    c = Citation(doc_id="r", title="Review <2023>", path="r.pdf", start=18, end=30, text="$250 million",
+                 sentence=text, sentence_start=0, sentence_end=len(text), chunk_id="r#0",
+                 source="Council & Co", published="2023-10", page=3)
+    parsed = assert_safe(chat.render_citation(c, None))
+    assert "Review <2023> · Council & Co · October 2023 · page 3 (r.pdf)" in parsed.visible
+    bare = Citation(doc_id="s", title="Story", path="s.txt", start=0, end=3, text="The", sentence=text,
+                    sentence_start=0, sentence_end=len(text), chunk_id="s#0")
+    assert "Story (s.txt)" in assert_safe(chat.render_citation(bare, None)).visible  # nothing unknown is shown
+
+
+def test_no_answer_names_the_filter_and_each_passages_outlet_and_date():
+    chunk = Chunk("doc#0", "doc", 0, 4, "Near", ((0, 4),))
+    article = ArticleView("Ice story", "doc.html", "Near", source="Northern Wire", published="2024-09-20")
+    parsed = assert_safe(chat.render_no_answer([Hit(chunk, 0.5)], {"doc": article},
+                                               scope=chat.scope_text("2024", None, ["Northern Wire"])))
+    assert "I could not find that in the articles published since 2024, from Northern Wire." in parsed.visible
+    assert "Ice story · Northern Wire · September 20, 2024" in parsed.visible
+
+
+def test_scope_text():
+    assert chat.scope_text("2023-01", "2023-12", None) == "published from 2023-01 to 2023-12"
+    assert chat.scope_text(None, "2020", ["A", "B", "C"]) == "published until 2020, from A, B or C"
+    assert chat.scope_text(None, None, []) == ""
+
+
+def test_article_table_lists_outlet_and_date_then_what_was_not_indexed_and_why():
+    from qa.corpus_admin import ArticleRow
+    from qa.load import Skipped
+
+    rows = [ArticleRow("a", "A story", "a.html", 10, "2026-01-01 10:00 UTC", source="The <Harbour> Times",
+                       published="2023-05-12")]
+    problems = [Skipped("front.html", "no article body: a section front"),
+                Skipped("scan.pdf", "the PDF has no text layer <img>"),
+                Skipped("feed.txt", "date 'soon' is not a date; indexed without a date", note=True)]
+    parsed = assert_safe(chat.render_article_table(rows, problems))
+    assert "<th>Outlet</th><th>Published</th>" in chat.render_article_table(rows)
+    assert "The <Harbour> Times" in parsed.visible and "May 12, 2023" in parsed.visible
+    assert "2 files not indexed" in parsed.visible and "front.html: no article body" in parsed.visible
+    assert "scan.pdf: the PDF has no text layer <img>" in parsed.visible
+    assert "1 note on indexed articles" in parsed.visible and "feed.txt: date 'soon'" in parsed.visible
+    assert "1 file not indexed" in assert_safe(chat.render_article_table([], problems[:1])).visible
+
+
+def test_interpretation_line_is_escaped_and_only_for_follow_ups():
+    from qa.conversation.resolve import Resolution
+
+    alone = Resolution("Who?", "Who?", False, True, "standalone")
+    assert chat.render_interpretation(alone) == "" and chat.render_interpretation(None) == ""
+    sure = Resolution("And <b>it</b>?", "When did <b>Impact</b> begin?", True, True, "pronoun", "x")
+    assert chat.render_interpretation(sure) == ('<p class="qa-interpreted">Interpreted as: When did '
+                                                "&lt;b&gt;Impact&lt;/b&gt; begin?</p>")
+    unsure = Resolution("What is her job?", "What is her job?", True, False, "pronoun", None,
+                        "I could not tell who or what “her” refers to, so I answered the question as asked.")
+    assert "qa-unsure" in chat.render_interpretation(unsure) and "as asked" in chat.render_interpretation(unsure)

@@ -60,7 +60,8 @@ def test_predict_schema(capsys, small_corpus, tmp_path):
     for p in preds:
         assert set(p) >= {"id", "question", "answer", "score", "citations"}
         for c in p["citations"]:
-            assert set(c) == {"doc_id", "title", "start", "end", "text"} and c["text"] == p["answer"]
+            assert set(c) == {"doc_id", "title", "source", "published", "url", "page", "start", "end",
+                              "text"} and c["text"] == p["answer"]
     assert preds[0]["answer"] == "Anna Kowalski" and preds[0]["citations"][0]["doc_id"] == "bridge"
     assert preds[1]["answer"] == "" and preds[1]["citations"] == []
     assert preds[2]["answer"] == "1852" and preds[2]["citations"][0]["doc_id"] == "context"
@@ -75,7 +76,7 @@ def test_predict_rejects_malformed_input(capsys, tmp_path):
 
 
 def test_every_command_has_help(capsys):
-    for cmd in ([], ["index"], ["ask"], ["predict"]):
+    for cmd in ([], ["index"], ["ask"], ["predict"], ["chat"]):
         with pytest.raises(SystemExit) as info:
             cli.main([*cmd, "--help"])
         assert info.value.code == 0
@@ -122,3 +123,52 @@ def test_output_cut_short_by_a_closed_pipe_is_not_a_traceback():
                           cwd=Path(__file__).resolve().parents[1], env={**__import__("os").environ, "QA_SCRIPT": script})
     assert "Traceback" not in proc.stderr, proc.stderr
     assert "BrokenPipe" not in proc.stderr
+
+
+def test_predict_resolves_conversations_in_file_order(capsys, small_corpus, tmp_path):
+    rows = [{"id": "a1", "conversation": "c1", "question": "Who designed the new Tay bridge?"},
+            {"id": "b1", "conversation": "c2", "question": "How many homes lost power in the storm named Fiona?"},
+            {"id": "a2", "conversation": "c1", "question": "How much did it cost?"},
+            {"id": "x", "question": "How much did it cost?"},  # no conversation: asked alone
+            {"id": "b2", "conversation": "c2", "question": "How much did it cost?"}]
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "pred.jsonl"
+    code, _, _ = _run(capsys, "predict", str(questions), "--out", str(out), "--corpus", str(small_corpus),
+                      "--index-dir", str(tmp_path / "idx"), "--reader", "heuristic", "--quiet")
+    preds = {p["id"]: p for p in map(json.loads, out.read_text().splitlines())}
+    assert code == 0 and all("interpreted_as" in p for p in preds.values())
+    assert preds["a1"]["interpreted_as"] == preds["a1"]["question"]
+    assert preds["a2"]["interpreted_as"] == "How much did the new Tay bridge cost?"
+    assert preds["a2"]["answer"] == "$40 million"
+    assert preds["x"]["interpreted_as"] == "How much did it cost?" and preds["x"]["answer"] == ""
+    assert "bridge" not in preds["b2"]["interpreted_as"]  # another conversation's history never leaks in
+
+
+CHAT_SCRIPT = (
+    "import sys\n"
+    "from tests.conftest import FakeEncoder\n"
+    "import qa.pipeline, qa.cli\n"
+    "qa.pipeline.MiniLMEncoder = lambda batch_size=32: FakeEncoder()\n"
+    "sys.exit(qa.cli.main(sys.argv[1:]))\n"
+)
+
+
+def test_chat_in_a_terminal_answers_follow_ups_and_starts_over(small_corpus, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    typed = "Who designed the new Tay bridge?\nHow much did it cost?\n/new\nHow much did it cost?\n/bogus\n/quit\nnever read\n"
+    proc = subprocess.run([sys.executable, "-c", CHAT_SCRIPT, "chat", "--corpus", str(small_corpus), "--index-dir",
+                           str(tmp_path / "idx"), "--reader", "heuristic"], input=typed, capture_output=True,
+                          text=True, cwd=root, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "/new starts over" in out
+    assert "1. Anna Kowalski" in out and "[New bridge opens] bridge, characters" in out  # answer + citation
+    first, _, after_new = out.partition("(new conversation)")
+    assert "Interpreted as: How much did the new Tay bridge cost?" in first and "$40 million" in first
+    assert "Interpreted as" not in after_new and "I could not find that in the articles." in after_new
+    assert "unknown command /bogus" in after_new and "never read" not in out

@@ -41,13 +41,13 @@ class FakePipeline:
     def __init__(self, script: dict[str, tuple[str, str, float]], hits: dict[str, list[Hit]]):
         self.script, self.hits, self.last_timings = script, hits, {}
 
-    def ask(self, question, top_k=3, min_score=None):
+    def ask(self, question, top_k=3, min_score=None, filter=None):
         threshold = self.reader.min_score if min_score is None else min_score
         self.last_timings = {"encode": 0.01, "search": 0.001, "read": 0.1, "total": 0.111}
         text, doc, score = self.script[question]
         return [_answer(text, doc, score)] if score >= threshold else []
 
-    def retrieve(self, question, mode="hybrid", depth=20, top_k=None):
+    def retrieve(self, question, mode="hybrid", depth=20, top_k=None, filter=None):
         return self.hits[mode][:depth]
 
 

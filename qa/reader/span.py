@@ -45,12 +45,20 @@ def decode_window(
     max_answer_tokens: int = 30,
     top_n: int = 20,
     n_best: int = 5,
+    token_sentence: np.ndarray | None = None,
+    token_paragraph: np.ndarray | None = None,
+    cross_sentence_factor: float = 1.0,
 ) -> tuple[float, list[tuple[float, int, int]]]:
     """Best spans of one window.
 
     ``context_mask[i]`` is True for context tokens. Position 0 is the CLS (no-answer) token.
     Returns (no-answer probability, [(score, start_token, end_token), ...] best first) where every
     span lies inside the context, ``start <= end`` and ``end - start + 1 <= max_answer_tokens``.
+
+    Clean-span rules (``SpanReader`` passes them from the text's sentences and paragraphs): with
+    ``token_paragraph`` (paragraph index per token) no span crosses a paragraph break; with
+    ``token_sentence`` a span running from one sentence into the next has its score multiplied by
+    ``cross_sentence_factor`` (0 forbids it, 1 leaves it alone).
     """
     n = len(start_logits)
     context_mask = np.asarray(context_mask, dtype=bool)[:n]
@@ -68,11 +76,27 @@ def decode_window(
     # All (start, end) pairs of the top-k starts and ends at once (a Python double loop was ~0.5 ms
     # per window, a tenth of the fast reader's budget); best first, ties by position.
     length = ends[None, :] - starts[:, None] + 1
-    si, ei = np.nonzero((length >= 1) & (length <= max_answer_tokens))
+    ok = (length >= 1) & (length <= max_answer_tokens)
+    if token_paragraph is not None:
+        ok &= token_paragraph[starts][:, None] == token_paragraph[ends][None, :]
+    si, ei = np.nonzero(ok)
     s_tok, e_tok = starts[si], ends[ei]
     score = ps[s_tok] * pe[e_tok]
+    if token_sentence is not None and cross_sentence_factor != 1.0:
+        score = np.where(token_sentence[s_tok] == token_sentence[e_tok], score, score * cross_sentence_factor)
+        keep = score > 0
+        s_tok, e_tok, score = s_tok[keep], e_tok[keep], score[keep]
     best = np.lexsort((e_tok, s_tok, -score))[:n_best]
     return null, [(float(score[i]), int(s_tok[i]), int(e_tok[i])) for i in best]
+
+
+def token_units(offsets, starts: Sequence[int], base: int = 0) -> np.ndarray:
+    """For each token of a window, the index of the unit (sentence or paragraph, given by their
+    sorted character ``starts`` in the passage) its first character falls in; -1 for tokens that
+    are not context. ``base`` shifts window offsets into passage offsets (focus windows)."""
+    first = np.array([o[0] + base if o is not None else -1 for o in offsets], dtype=np.int64)
+    unit = np.searchsorted(np.asarray(starts, dtype=np.int64), first, side="right") - 1
+    return np.where(first >= 0, unit, -1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,7 +183,7 @@ class SpanReader:
         weights_dir: str | Path | None = None,
         max_seq_len: int | None = None,
         stride: int | None = None,
-        max_answer_tokens: int = 30,
+        max_answer_tokens: int | None = None,
         batch_size: int = 32,
         quantize: bool | str = False,
         num_threads: int | None = None,
@@ -170,6 +194,8 @@ class SpanReader:
         name: str | None = None,
         later_quantize: bool | str = False,
         later_focus_chars: int | None = None,
+        cross_sentence_factor: float | None = None,
+        one_paragraph: bool | None = None,
     ):
         from qa.reader.model import META_FILE, WEIGHTS_DIR
 
@@ -184,7 +210,14 @@ class SpanReader:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         self.max_seq_len = int(max_seq_len or meta.get("max_seq_len", 192))
         self.stride = int(stride if stride is not None else meta.get("stride", 64))
-        self.max_answer_tokens = int(max_answer_tokens)
+        # Clean-span rules, measured per weights on the tuning split (scripts/decode_rules.py) and
+        # shipped in reader.json's "decoding"; without one, the rules the reader was first built with.
+        decoding = meta.get("decoding", {})
+        self.max_answer_tokens = int(max_answer_tokens or decoding.get("max_answer_tokens")
+                                     or meta.get("max_answer_tokens", 30))
+        self.cross_sentence_factor = float(cross_sentence_factor if cross_sentence_factor is not None
+                                           else decoding.get("cross_sentence_factor", 1.0))
+        self.one_paragraph = bool(one_paragraph if one_paragraph is not None else decoding.get("one_paragraph", False))
         self.batch_size = int(batch_size)
         from qa.reader.onnx_engine import quantization
 
@@ -351,17 +384,34 @@ class SpanReader:
             windows = tokenize_windows(self._tokenizer, questions, texts, self.max_seq_len, self.stride,
                                        self.max_question_tokens)
             starts, ends = self._logits(windows, self._later_model if later else None)
+            units = self._units(texts)
             for w, sl, el in zip(windows, starts, ends):
                 r, pi, base = jobs[w.example_index]
                 text = requests[r][1][pi].text
                 ctx = np.array([o is not None for o in w.offsets])
-                null, found = decode_window(sl, el, ctx, self.max_answer_tokens, n_best=n_best)
+                sent_starts, para_starts = units[w.example_index]
+                null, found = decode_window(
+                    sl, el, ctx, self.max_answer_tokens, n_best=n_best,
+                    token_sentence=token_units(w.offsets, sent_starts) if sent_starts is not None else None,
+                    token_paragraph=token_units(w.offsets, para_starts) if para_starts is not None else None,
+                    cross_sentence_factor=self.cross_sentence_factor)
                 no_answer[r][pi] = min(no_answer[r].get(pi, 1.0), null)
                 for score, ts, te in found:
                     cs, ce = trim_span(text, base + w.offsets[ts][0], base + w.offsets[te][1])
                     if ce > cs:
                         spans[r].append((score, pi, cs, ce))
         return [Candidates(tuple(s), n) for s, n in zip(spans, no_answer)]
+
+    def _units(self, texts: Sequence[str]) -> list[tuple[list[int] | None, list[int] | None]]:
+        """Sentence and paragraph starts of each text read, for the clean-span rules in use."""
+        from qa.chunk import paragraph_starts, split_sentences
+
+        out = []
+        for t in texts:
+            sents = [a for a, _ in split_sentences(t)] or [0] if self.cross_sentence_factor != 1.0 else None
+            paras = paragraph_starts(t) if self.one_paragraph else None
+            out.append((sents, paras))
+        return out
 
 
 # Padding a batch to its longest window may waste at most this share of the batch's tokens.

@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 
 from qa.metrics import abstention_scores
-from qa.reader.model import WEIGHTS_DIR, load_tokenizer
-from qa.training.data import TRAINED_SHIFTS, sample_records, tuning_records
+from qa.reader.model import WEIGHTS_DIR, load_tokenizer, read_meta
+from qa.training.data import LEGACY_TRAINING_SOURCES, TRAINED_SHIFTS, sample_records, tuning_records
 from qa.training.tuning import abstention_sweep, predict_records
 from qa.training.weights import model_from_checkpoint, save_shipped
 
@@ -31,15 +31,36 @@ from qa.training.weights import model_from_checkpoint, save_shipped
 INFER_MAX_SEQ_LEN = 192
 INFER_STRIDE = 64
 
-DATA_ATTRIBUTION = {
-    "training_data": [
-        "SQuAD v1.1 dev (26 articles: not held out, not tuning) - Rajpurkar, Zhang, Lopyrev, Liang (2016), CC BY-SA 4.0",
-        "SQuADShifts new_wiki and reddit - Miller, Krauth, Recht, Schmidt (2020), CC BY 4.0",
-    ],
-    "tuning_data": "SQuAD v2.0 dev, CS224n half (16 titles) - Rajpurkar, Jia, Liang (2018), CC BY-SA 4.0",
-    "licence_note": "weights are derived from CC BY-SA 4.0 data: redistribute under CC BY-SA 4.0 with attribution (see ATTRIBUTION.md)",
-    "trained_squadshifts": list(TRAINED_SHIFTS),
+# Credit for each training source (qa.training.data.TRAINING_SOURCES), as ATTRIBUTION.md gives it.
+SOURCE_ATTRIBUTION = {
+    "squad_train": "SQuAD v1.1 train (rebuilt from the SQuAD explorer pages, 442 articles) - Rajpurkar, Zhang, "
+                   "Lopyrev, Liang (2016), CC BY-SA 4.0",
+    "squad_dev": "SQuAD v1.1 dev (26 articles: not held out, not tuning) - Rajpurkar, Zhang, Lopyrev, Liang (2016), "
+                 "CC BY-SA 4.0",
+    "squad_v2_dev": "SQuAD v2.0 dev (rebuilt; the 16 articles neither held out nor tuning, answerable and "
+                    "unanswerable questions) - Rajpurkar, Jia, Liang (2018), CC BY-SA 4.0",
+    "new_wiki": "SQuADShifts new_wiki - Miller, Krauth, Recht, Schmidt (2020), CC BY 4.0",
+    "reddit": "SQuADShifts reddit - Miller, Krauth, Recht, Schmidt (2020), CC BY 4.0",
+    "tydi": "TyDi QA GoldP English train - Clark, Choi, Collins, Garrette, Kwiatkowski, Nikolaev, Palomaki (2020), "
+            "Apache-2.0",
 }
+
+
+def data_attribution(cfg: dict, stages: list[dict]) -> dict:
+    """The data every stage behind these weights was trained on, with its credit and licence."""
+    used: list[str] = []
+    for c in [*(st.get("config", {}) for st in stages), cfg]:
+        for src in c.get("train_sources", LEGACY_TRAINING_SOURCES):
+            if src not in used:
+                used.append(src)
+    return {
+        "training_sources": used,
+        "training_data": [SOURCE_ATTRIBUTION[s] for s in used],
+        "tuning_data": "SQuAD v2.0 dev, CS224n half (16 titles) - Rajpurkar, Jia, Liang (2018), CC BY-SA 4.0",
+        "licence_note": "weights are derived from CC BY-SA 4.0 data: redistribute under CC BY-SA 4.0 with "
+                        "attribution (see ATTRIBUTION.md)",
+        "trained_squadshifts": [s for s in TRAINED_SHIFTS if s in used],
+    }
 
 
 def earlier_stages(cfg: dict) -> list[dict]:
@@ -50,6 +71,14 @@ def earlier_stages(cfg: dict) -> list[dict]:
     path = cfg.get("init_from")
     while path and path not in seen and Path(path).exists():
         seen.add(path)
+        if Path(path).is_dir():  # a shipped weights folder: its reader.json holds its own history
+            meta = read_meta(path)
+            tr = meta.get("training", {})
+            stages[:0] = [*tr.get("earlier_stages", []),
+                          {"checkpoint": f"{path} (exported {meta.get('exported')})", "step": tr.get("step"),
+                           "examples_seen": tr.get("examples_seen"), "train_minutes": tr.get("train_minutes"),
+                           "config": tr.get("config", {})}]
+            break
         ck = torch.load(path, weights_only=False, map_location="cpu")
         c = ck.get("config", {})
         stages.insert(0, {"checkpoint": path, "step": ck.get("step"), "examples_seen": ck.get("examples_seen"),
@@ -89,13 +118,15 @@ def calibrate(model, tokenizer, limit: int | None, seed: int, max_seq_len: int, 
 
 
 def export_checkpoint(ckpt_path: str | Path, out_dir: str | Path = WEIGHTS_DIR, *, calibrate: bool = True,
-                      tuning_limit: int | None = None) -> dict:
+                      tuning_limit: int | None = None, started_from: str | Path | None = None) -> dict:
     """Write the shipped weights for ``ckpt_path`` into ``out_dir``; returns the metadata.
 
     Without calibration (interim exports during training) ``min_score`` is the threshold found on
     the training-time tuning sample stored in the checkpoint."""
     model, ck = model_from_checkpoint(ckpt_path)
-    cfg = ck.get("config", {})
+    cfg = dict(ck.get("config", {}))
+    if started_from is not None:  # where the run began, when its recipe does not say (--init-from)
+        cfg["init_from"] = str(started_from)
     if calibrate:
         tok = load_tokenizer()
         cal = calibrate_fn(model, tok, tuning_limit, int(cfg.get("seed", 0)), INFER_MAX_SEQ_LEN, INFER_STRIDE,
@@ -108,6 +139,7 @@ def export_checkpoint(ckpt_path: str | Path, out_dir: str | Path = WEIGHTS_DIR, 
                "has_answer_f1_no_abstention": m.get("has_ans_f1"), "interim": True,
                "max_seq_len": cfg.get("max_seq_len"), "stride": cfg.get("eval_stride")}
         min_score = cal["min_score"]
+    stages = earlier_stages(cfg)
     meta = {
         "name": str(cfg.get("reader_name", "span")),
         "architecture": {
@@ -127,9 +159,9 @@ def export_checkpoint(ckpt_path: str | Path, out_dir: str | Path = WEIGHTS_DIR, 
             "config": cfg, "step": ck.get("step"), "examples_seen": ck.get("examples_seen"),
             "train_minutes": round(ck.get("train_seconds", 0.0) / 60, 2),
             "tuning_sample_metrics": ck.get("metrics"),
-            "earlier_stages": earlier_stages(cfg),
+            "earlier_stages": stages,
         },
-        "data": DATA_ATTRIBUTION,
+        "data": data_attribution(cfg, stages),
         "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "checkpoint": str(ckpt_path),
     }
@@ -157,9 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tuning-limit", type=int, default=None, help="calibrate on N tuning questions (default all)")
     p.add_argument("--no-calibrate", action="store_true", help="keep the training-time threshold")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--started-from", default=None, metavar="PATH",
+                   help="the checkpoint or weights folder the run began from, when its recipe's init_from does not "
+                        "say (runs started with --init-from before it was recorded): its training history is kept")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    meta = export_checkpoint(args.ckpt, args.out, calibrate=not args.no_calibrate, tuning_limit=args.tuning_limit)
+    meta = export_checkpoint(args.ckpt, args.out, calibrate=not args.no_calibrate, tuning_limit=args.tuning_limit,
+                             started_from=args.started_from)
     print(json.dumps({"min_score": meta["min_score"], "calibration": meta["calibration"]}, indent=2))
     return 0
 

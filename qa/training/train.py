@@ -260,7 +260,7 @@ def train(args) -> int:
     cfg = json.loads(Path(args.config).read_text())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(int(cfg.get("threads", 2)))
+    torch.set_num_threads(int(args.threads or cfg.get("threads", 2)))
     seed = int(cfg["seed"])
     set_seed(seed)
     t_start = time.time()
@@ -296,7 +296,7 @@ def train(args) -> int:
     model = SpanModel.from_encoder(seed=seed, num_layers=num_layers)
     init_from = cfg.get("init_from")
     if args.init_from:
-        init_from = args.init_from
+        init_from = cfg["init_from"] = args.init_from  # recorded in the checkpoints: export reads the history
     if init_from and not (args.resume and (out / "last.pt").exists()):
         # A later stage starts from an earlier run's weights (a checkpoint, or a shipped weights
         # folder) with a fresh optimizer and schedule.
@@ -492,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit-train", type=int, default=None, help="use N training questions (smoke tests)")
     p.add_argument("--data-dir", default=None, help="shared data folder (default ../shared/data)")
     p.add_argument("--export-best-to", default=None, help="export each new best checkpoint here")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads (default: the recipe's); 1 is faster than 2 on a machine whose other core is busy")
     p.add_argument("--init-from", default=None,
                    help="start from these weights (a .pt checkpoint or a shipped weights folder) instead of "
                         "the recipe's init_from; ignored when --resume finds OUT/last.pt")

@@ -78,9 +78,14 @@ def trained_state_from(path: str | Path) -> tuple[dict, dict]:
 
 
 def model_from_checkpoint(ckpt_path: str | Path) -> tuple[SpanModel, dict]:
-    """Package encoder + the checkpoint's trained (non-embedding) weights, fp32, eval mode."""
+    """Package encoder + the checkpoint's trained (non-embedding) weights, fp32, eval mode. A
+    resumable checkpoint (``last.pt``) that keeps a weight average gives the average: it is what the
+    run evaluates and what ``best.pt`` holds."""
     ck = torch.load(ckpt_path, weights_only=False, map_location="cpu")
     model = SpanModel.from_encoder(num_layers=ck.get("config", {}).get("num_layers"))
-    model.load_trained_state(ck["model"], f"checkpoint {ckpt_path} weights")
+    state = dict(ck["model"])
+    if ck.get("ema"):
+        state.update(ck["ema"]["shadow"])
+    model.load_trained_state(state, f"checkpoint {ckpt_path} weights")
     model.eval()
     return model, ck

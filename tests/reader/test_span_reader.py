@@ -250,3 +250,36 @@ def test_shipped_tiny_reader_picks_the_answer_out_of_five_passages_with_exact_of
     assert best.passage_index == 4
     assert texts[4][best.start : best.end] == "1889"
     assert r.meta["num_layers"] == 3
+
+
+def test_no_span_crosses_a_paragraph_break_with_the_paragraph_rule(tokenizer):
+    # the model wants a span from "Ottawa" (end of paragraph one) to "Kuwait" (start of paragraph two)
+    p = Passage(doc_id="d", doc_start=0, text="Troops left Ottawa\n\nKuwait hosted them. Ottawa paid.")
+    free = make_reader(tokenizer, PeakModel(tokenizer, "ottawa", "kuwait"), one_paragraph=False)
+    spans = free.read("Where?", [p], top_k=3).spans
+    assert any("\n\n" in p.text[s.start:s.end] for s in spans)  # without the rule it happens
+    ruled = make_reader(tokenizer, PeakModel(tokenizer, "ottawa", "kuwait"), one_paragraph=True)
+    for s in ruled.read("Where?", [p], top_k=3).spans:
+        assert "\n" not in p.text[s.start:s.end]
+
+
+def test_cross_sentence_factor_scales_spans_that_run_into_the_next_sentence(tokenizer):
+    p = Passage(doc_id="d", doc_start=0, text="The ship sailed in May. It reached Lima in June.")
+    model = PeakModel(tokenizer, "may", "lima")  # the best span "May. It reached Lima" crosses a sentence
+    plain = make_reader(tokenizer, model).read("When?", [p], top_k=1).spans[0]
+    assert p.text[plain.start:plain.end] == "May. It reached Lima"
+    half = make_reader(tokenizer, model, cross_sentence_factor=0.5).read("When?", [p], top_k=1).spans[0]
+    assert half.score == pytest.approx(plain.score * 0.5, rel=1e-6)
+    never = make_reader(tokenizer, model, cross_sentence_factor=0.0).read("When?", [p], top_k=3).spans
+    assert all(". " not in p.text[s.start:s.end] for s in never)
+
+
+def test_decoding_rules_ship_with_the_weights(tmp_path, tokenizer):
+    import json
+
+    (tmp_path / "reader.json").write_text(json.dumps(
+        {"min_score": 0.1, "decoding": {"max_answer_tokens": 12, "cross_sentence_factor": 0.2, "one_paragraph": True}}))
+    r = SpanReader(weights_dir=tmp_path)
+    assert (r.max_answer_tokens, r.cross_sentence_factor, r.one_paragraph) == (12, 0.2, True)
+    r2 = SpanReader(weights_dir=tmp_path, max_answer_tokens=30, cross_sentence_factor=1.0, one_paragraph=False)
+    assert (r2.max_answer_tokens, r2.cross_sentence_factor, r2.one_paragraph) == (30, 1.0, False)

@@ -55,3 +55,19 @@ def test_a_three_layer_reader_round_trips_through_the_shipped_files(tmp_path):
         want, got = model(*args), loaded(*args)
     for a, b in zip(want, got):  # fp16 on disk: equal to ~1e-3
         assert torch.allclose(a, b, atol=2e-2), (a - b).abs().max()
+
+
+def test_training_history_is_read_through_a_shipped_weights_folder(tmp_path):
+    from qa.training.export import data_attribution, earlier_stages
+
+    (tmp_path / META_FILE).write_text(json.dumps({"exported": "2026-11-23", "training": {
+        "step": 1859, "examples_seen": 29744, "train_minutes": 63.7, "config": {"seed": 14},
+        "earlier_stages": [{"checkpoint": "runs/reader/last.pt", "step": 2800, "train_minutes": 83.5,
+                            "config": {"seed": 13}}]}}))
+    stages = earlier_stages({"init_from": str(tmp_path), "train_sources": ["squad_train", "tydi"]})
+    assert [st["step"] for st in stages] == [2800, 1859]
+    assert stages[1]["train_minutes"] == 63.7
+    data = data_attribution({"train_sources": ["squad_train", "tydi"]}, stages)
+    # the earlier stages had no train_sources: they trained on the legacy three
+    assert data["training_sources"] == ["squad_dev", "new_wiki", "reddit", "squad_train", "tydi"]
+    assert any("TyDi" in line and "Apache-2.0" in line for line in data["training_data"])
