@@ -21,7 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from qa import chat, corpus_admin  # noqa: E402  (light: models and gradio load lazily, --help stays fast)
+from qa import auth, batching, chat, corpus_admin  # noqa: E402  (light: models and gradio load lazily, --help stays fast)
 from qa.options import add_pipeline_arguments, build_pipeline  # noqa: E402
 from qa.backends import IndexLocationError  # noqa: E402
 from qa.filters import Filter  # noqa: E402
@@ -34,7 +34,8 @@ log = logging.getLogger("qa.app")
 ROOT = Path(__file__).resolve().parent
 SEED_QUESTIONS = ROOT / "qa" / "eval" / "seed_questions.jsonl"
 MAX_HISTORY_MESSAGES = 20  # keep the page (and every request carrying the history) bounded
-ASK_CONCURRENCY = 2  # the models run one forward pass at a time anyway (Pipeline._model_lock)
+BUSY = "The server is busy answering other questions right now; please try again in a moment."
+NOT_ALLOWED = "Only administrators may add or remove articles."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,8 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
     net.add_argument("--share", action="store_true",
                      help="also create a public gradio.live link (off by default; needs internet)")
-    net.add_argument("--queue-size", type=int, default=100, metavar="N",
+    net.add_argument("--queue-size", type=int, default=batching.MAX_WAITING, metavar="N",
                      help="questions waiting at most; beyond this the page asks to retry (default: %(default)s)")
+    net.add_argument("--batch-size", type=int, default=batching.MAX_BATCH, metavar="N",
+                     help="questions answered together at most, gathered as they arrive (qa/batching.py; "
+                          "1 = one at a time; default: %(default)s)")
+    access = parser.add_argument_group("access (required beyond this machine: --host other than loopback, --share)")
+    access.add_argument("--users", metavar="FILE", default=None,
+                        help=f"log in with the users of FILE (create it with 'qa users add NAME --admin --file FILE'; "
+                             f"default: ${auth.ENV_FILE}); only admins may upload or remove articles")
+    access.add_argument("--read-only", action="store_true", help="no uploading or removing articles, for anyone")
     add_pipeline_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     return parser
@@ -73,8 +82,11 @@ def example_questions(pipeline, limit: int = 5) -> list[str]:
 class ChatApp:
     """The handlers behind the page; plain methods on a Pipeline, so tests can call them directly."""
 
-    def __init__(self, pipeline) -> None:
+    def __init__(self, pipeline, batcher: batching.QuestionBatcher | None = None,
+                 access: auth.Access | None = None) -> None:
         self.pipeline = pipeline
+        self.batcher = batcher  # concurrent questions answered in batches (None: one at a time)
+        self.access = access or auth.Access(users=None, read_only=False)
         self.asker = ConversationalAsker(pipeline)  # holds no conversation: each browser session has its own
 
     # ----------------------------------------------------------------- chat
@@ -99,7 +111,14 @@ class ChatApp:
         articles searched; ``scope`` says which, in words. On an error the conversation is returned
         unchanged."""
         try:
-            r = self.asker.ask(question, conversation, filter=restrict)
+            closest = None
+            answer_alone = None
+            if self.batcher is not None:  # a question read without its history joins the batch
+                def answer_alone(q, restrict_to):
+                    nonlocal closest
+                    answers, closest = self.batcher.ask(q, filter=restrict_to)
+                    return answers
+            r = self.asker.ask(question, conversation, filter=restrict, answer=answer_alone)
             articles = self.articles()
             note = chat.render_interpretation(r.resolution)
             if r.answers:
@@ -110,10 +129,13 @@ class ChatApp:
             if restrict is not None and not any(restrict.matches(d) for d in self.pipeline.documents):
                 return chat.render_error(f"No indexed article is {scope}; widen the dates or choose other "
                                          "outlets in “Filter the articles”."), conversation
-            return (chat.render_no_answer(self.pipeline.closest_passages(r.interpreted_as, 3, filter=restrict),
-                                          articles, scope=scope) + note, r.conversation)
+            if closest is None:
+                closest = self.pipeline.closest_passages(r.interpreted_as, 3, filter=restrict)
+            return chat.render_no_answer(closest, articles, scope=scope) + note, r.conversation
         except QuestionError as exc:
             return chat.render_error(str(exc)), conversation
+        except batching.Busy:
+            return chat.render_error(BUSY), conversation
         except Exception:  # the user gets a sentence, the log gets the traceback
             log.exception("answering %r failed", str(question)[:200])
             return chat.render_error("Sorry, something went wrong while answering; please try again. "
@@ -156,9 +178,12 @@ class ChatApp:
 
         return gr.update(choices=self.outlets())
 
-    def upload(self, files, progress=None):
+    def upload(self, files, progress=None, username: str | None = None):
         """Add uploaded files one by one; each gets its own ✓/✗ line; the index only ever grows by
-        files that passed every check."""
+        files that passed every check. Only those ``access`` lets edit may add."""
+        if not self.access.may_edit(username):
+            table, dropdown = self.panel()
+            return chat.render_status([(False, NOT_ALLOWED)]), table, dropdown
         files = [f for f in (files or []) if f]
         lines: list[tuple[bool, str]] = []
         for i, f in enumerate(files):
@@ -198,9 +223,12 @@ class ChatApp:
                     "This deletes the file.")
         return "", gr.update(visible=True), chat.render_error(question), doc_id
 
-    def remove(self, doc_id, progress=None):
+    def remove(self, doc_id, progress=None, username: str | None = None):
         import gradio as gr
 
+        if not self.access.may_edit(username):
+            table, dropdown = self.panel()
+            return chat.render_status([(False, NOT_ALLOWED)]), table, dropdown, gr.update(visible=False), None
         def say(fraction: float, message: str) -> None:
             if progress is not None:
                 progress(fraction, desc=message)
@@ -218,7 +246,9 @@ class ChatApp:
         return chat.render_status(status), table, dropdown, gr.update(visible=False), None
 
 
-def build_ui(app: ChatApp, examples: list[str]):
+def build_ui(app: ChatApp, examples: list[str], ask_concurrency: int = batching.MAX_WAITING):
+    """The page. ``ask_concurrency``: questions handed to the batcher at once (the rest wait in
+    Gradio's queue); with ``app.batcher`` the batcher's own bound answers "busy" past it."""
     import gradio as gr
 
     with gr.Blocks(title="Ask the news", analytics_enabled=False) as demo:
@@ -253,11 +283,13 @@ def build_ui(app: ChatApp, examples: list[str]):
                     gr.Examples(examples=[[q] for q in examples], inputs=[question], label="Example questions")
             with gr.Tab("Articles", id="articles"):
                 table = gr.HTML(elem_id="article-table")
+                # Upload and removal: shown to those allowed to edit (ChatApp.access), checked again
+                # in the handlers, since a hidden control's event can still be sent.
                 files = gr.File(label="Add articles (.txt, .md, .html up to 5 MB, UTF-8; .pdf up to 50 MB)",
                                 file_count="multiple", file_types=[".txt", ".md", ".html", ".pdf"],
                                 type="filepath", elem_id="upload")
                 status = gr.HTML(elem_id="article-status")
-                with gr.Row():
+                with gr.Row() as remove_row:
                     choice = gr.Dropdown(label="Remove an article", choices=[], value=None,
                                          elem_id="remove-choice", scale=4, min_width=200)
                     remove = gr.Button("Remove…", variant="stop", elem_id="remove", scale=1, min_width=90)
@@ -267,19 +299,35 @@ def build_ui(app: ChatApp, examples: list[str]):
                     cancel = gr.Button("Cancel", elem_id="remove-cancel", min_width=90)
                 pending = gr.State(None)  # the doc_id shown in the confirmation, not whatever is selected later
 
-        def on_upload(paths, progress=gr.Progress(track_tqdm=True)):
-            message, table_html, dropdown = app.upload(paths, progress)
+        # Gradio hands the gr.Request (who is logged in) to a parameter annotated with it; in this
+        # module annotations are strings (__future__) naming a lazy import, so they are set here.
+        def with_request(fn):
+            fn.__annotations__["request"] = gr.Request
+            return fn
+
+        @with_request
+        def on_upload(paths, request, progress=gr.Progress(track_tqdm=True)):
+            message, table_html, dropdown = app.upload(paths, progress, username=request.username)
             return message, table_html, dropdown, None  # None clears the file box for the next upload
 
-        def on_remove(doc_id, progress=gr.Progress(track_tqdm=True)):
-            return app.remove(doc_id, progress)
+        @with_request
+        def on_remove(doc_id, request, progress=gr.Progress(track_tqdm=True)):
+            return app.remove(doc_id, progress, username=request.username)
+
+        @with_request
+        def on_load(request):
+            table_html, dropdown = app.panel()
+            editor = gr.update(visible=app.access.may_edit(request.username))
+            return table_html, dropdown, editor, editor
 
         # Enter in the textbox and the button do the same; only the submit is exposed as /ask (API).
+        # One concurrency group for both: every question waiting is inside the batcher, which
+        # answers them together and says "busy" beyond its bound.
         asked = [question, chatbot, conversation, since, until, outlets]
         question.submit(app.respond, asked, [chatbot, question, conversation], api_name="ask",
-                        concurrency_limit=ASK_CONCURRENCY)
+                        concurrency_limit=ask_concurrency, concurrency_id="ask")
         ask.click(app.respond, asked, [chatbot, question, conversation], api_name=False,
-                  concurrency_limit=ASK_CONCURRENCY)
+                  concurrency_limit=ask_concurrency, concurrency_id="ask")
         new_conversation.click(lambda: ([], "", None), None, [chatbot, question, conversation], api_name=False)
         files.upload(on_upload, [files], [status, table, choice, files], api_name=False,
                      concurrency_limit=1, concurrency_id="corpus").then(
@@ -289,7 +337,7 @@ def build_ui(app: ChatApp, examples: list[str]):
                       concurrency_limit=1, concurrency_id="corpus").then(
             app.outlet_picker, None, [outlets], api_name=False)
         cancel.click(lambda: (gr.update(visible=False), None), None, [confirm_row, pending], api_name=False)
-        demo.load(app.panel, None, [table, choice], api_name=False)
+        demo.load(on_load, None, [table, choice, files, remove_row], api_name=False)
         demo.load(app.outlet_picker, None, [outlets], api_name=False)
     return demo
 
@@ -306,6 +354,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:  # who may do what: refuse a public server without a login before loading anything
+        access = auth.server_access(args.host, args.share, auth.users_file(args.users), args.read_only)
+    except auth.UsersError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not 1 <= args.batch_size <= 256 or args.queue_size < 1:
+        print("error: --batch-size must be 1-256 and --queue-size at least 1", file=sys.stderr)
+        return 2
     if not Path(args.corpus).is_dir():  # say so before spending seconds loading models
         print(f"error: corpus folder not found: {args.corpus} (pass --corpus FOLDER with .txt/.md/.html/.pdf "
               "articles)", file=sys.stderr)
@@ -316,15 +372,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     examples = example_questions(pipeline)
-    app = ChatApp(pipeline)
+    batcher = batching.QuestionBatcher(lambda questions, **options: batching.ask_with_fallback(pipeline, questions, **options),
+                                       max_batch=args.batch_size, max_waiting=args.queue_size)
+    app = ChatApp(pipeline, batcher, access)
     if examples:
         app.reply(examples[0])  # first forward passes allocate and tune kernels: pay that now
-    demo = build_ui(app, examples)
-    demo.queue(max_size=args.queue_size, default_concurrency_limit=1)
-    print(f"serving {len(pipeline.documents)} articles from {args.corpus} on http://{args.host}:{args.port}",
-          file=sys.stderr, flush=True)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, inbrowser=False,
-                max_file_size=max(MAX_FILE_BYTES, MAX_PDF_BYTES), css=chat.CSS, theme=theme(), show_error=False)
+    # Every question asked goes into the batcher, which says "busy" past --queue-size waiting;
+    # Gradio's own queue (uploads, and anything beyond) is bounded well above that.
+    ask_concurrency = args.queue_size + args.batch_size + 8
+    demo = build_ui(app, examples, ask_concurrency=ask_concurrency)
+    demo.queue(max_size=2 * ask_concurrency, default_concurrency_limit=1)
+    login = "login required" if access.users else "no login (this machine only)"
+    editing = "read-only" if access.read_only else ("admins edit articles" if access.users else "")
+    print(f"serving {len(pipeline.documents)} articles from {args.corpus} on http://{args.host}:{args.port} "
+          f"({', '.join(x for x in (login, editing) if x)})", file=sys.stderr, flush=True)
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share, inbrowser=False,
+                    max_file_size=max(MAX_FILE_BYTES, MAX_PDF_BYTES), css=chat.CSS, theme=theme(), show_error=False,
+                    auth=access.users.check if access.users else None,
+                    auth_message="Log in to ask the news articles." if access.users else None,
+                    max_threads=ask_concurrency + 8)  # every question waiting holds a worker thread
+    finally:
+        batcher.close()
     return 0
 
 

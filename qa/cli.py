@@ -90,28 +90,12 @@ def cmd_chat(args) -> int:
     return 0
 
 
-def prediction_record(row: dict, answers, interpreted_as: str | None = None) -> dict:
-    """One line of ``qa predict`` output (the evaluation scripts' schema); ``interpreted_as`` is the
-    standalone question answered (the question itself unless a follow-up was rewritten)."""
-    top = answers[0] if answers else None
-    return {
-        "id": row.get("id"),
-        "question": row.get("question"),
-        "interpreted_as": interpreted_as if interpreted_as is not None else row.get("question"),
-        "answer": top.text if top else "",
-        "score": round(float(top.score), 6) if top else 0.0,
-        "citations": [{"doc_id": c.doc_id, "title": c.title, "source": c.source, "published": c.published,
-                       "url": c.url, "page": c.page, "start": c.start, "end": c.end, "text": c.text}
-                      for c in (top.citations if top else [])],
-    }
-
-
 def cmd_predict(args) -> int:
     from tqdm import tqdm
 
-    from .conversation import Conversation, ConversationalAsker
-    from .pipeline import QuestionError
-
+    if args.batch_size < 1:
+        print("error: --batch-size must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     try:
         restrict = filter_from_args(args)
         rows = list(_read_questions(Path(args.questions)))
@@ -125,27 +109,12 @@ def cmd_predict(args) -> int:
         from .pipeline import Pipeline
         pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader=args.reader,
                             min_score=args.min_score, backend=backend_from_args(args))
-    out_rows = []
-    problems = 0
-    asker = ConversationalAsker(pipeline)
-    conversations: dict[str, Conversation] = {}  # "conversation" id -> its turns so far, in file order
-    for row in tqdm(rows, desc="questions", unit="q", disable=args.quiet):
-        try:
-            interpreted = None
-            if "context" in row:
-                answers = pipeline.ask_context(row["question"], row["context"], top_k=args.top_k)
-            elif row.get("conversation") is not None:
-                key = str(row["conversation"])
-                reply = asker.ask(row["question"], conversations.get(key), top_k=args.top_k, filter=restrict)
-                conversations[key] = reply.conversation
-                answers, interpreted = reply.answers, reply.interpreted_as
-            else:
-                answers = pipeline.ask(row["question"], top_k=args.top_k, filter=restrict)
-            record = prediction_record(row, answers, interpreted)
-        except QuestionError as exc:
-            problems += 1
-            record = {**prediction_record(row, []), "error": str(exc)}
-        out_rows.append(record)
+    from .predict import predict
+
+    with tqdm(total=len(rows), desc="questions", unit="q", disable=args.quiet) as bar:
+        out_rows = predict(pipeline, rows, top_k=args.top_k, batch_size=args.batch_size, progress=bar.update,
+                           filter=restrict)
+    problems = sum("error" in r for r in out_rows)
     _write_jsonl_atomic(Path(args.out), out_rows)
     print(f"wrote {len(out_rows)} predictions to {args.out}"
           + (f" ({problems} questions could not be asked; see their \"error\" field)" if problems else ""),
@@ -214,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_pipeline_arguments(p)
     add_filter_arguments(p)
     p.add_argument("--top-k", type=int, default=1, metavar="N", help=argparse.SUPPRESS)
+    p.add_argument("--batch-size", type=int, default=16, metavar="N",
+                   help="questions answered together (qa/predict.py; 1 = one at a time; default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_predict)
 
@@ -225,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_pipeline_arguments(p)
     p.add_argument("--top-k", type=int, default=3, metavar="N", help="answers per question (default: %(default)s)")
     p.set_defaults(func=cmd_chat)
+
+    from . import auth
+
+    auth.register(sub)
 
     try:
         from . import evaluate

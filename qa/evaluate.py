@@ -121,6 +121,7 @@ def answer_question(pipeline, q: EvalQuestion, top_k: int = 3, filter=None) -> d
         "em": max_over_golds(exact_match, prediction, q.answers),
         "f1": max_over_golds(token_f1, prediction, q.answers),
         "timings": timings,
+        "passages_read": getattr(pipeline, "last_passages_read", None) if error is None else None,
     }
     if error:
         record["error"] = error

@@ -25,6 +25,9 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
                             "(a 3-layer reader distilled from it: fastest, least accurate) or the baseline")
     group.add_argument("--retriever", choices=["hybrid", "bm25", "dense"], default="hybrid",
                        help="retrieval mode (default: %(default)s)")
+    group.add_argument("--read-all", action="store_true",
+                       help="read every retrieved passage, in full precision (default: the best first, the "
+                            "rest only while they could still change the answer, in int8; qa/adaptive.py)")
     group.add_argument("--min-score", type=float, default=None, metavar="S",
                        help="answer only above this score (default: the calibrated threshold: the answer ranker's "
                             "when the reader ships one, else the reader's)")
@@ -73,10 +76,13 @@ def filter_from_args(args: argparse.Namespace):
 
 
 def build_pipeline(args: argparse.Namespace, progress: bool = True):
+    from .config import QAConfig
     from .pipeline import Pipeline
 
+    config = QAConfig(adaptive_depth=not getattr(args, "read_all", False))
     pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader=args.reader,
-                        retriever=args.retriever, min_score=args.min_score, backend=backend_from_args(args))
+                        retriever=args.retriever, min_score=args.min_score, config=config,
+                        backend=backend_from_args(args))
     pipeline.warm_up(progress=progress)
     report = pipeline.last_update
     if report is not None and report.changed:

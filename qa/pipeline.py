@@ -73,6 +73,7 @@ class Reading:
     output: ReaderOutput | None  # the reader's spans; None when nothing was retrieved
     documents: Mapping[str, Document]  # doc_id -> Document of the index the hits came from
     timings: dict[str, float]
+    passages_read: int | None = None  # how many of the passages the reader read (adaptive depth)
 
 
 class Pipeline:
@@ -97,6 +98,7 @@ class Pipeline:
         self.min_score = min_score  # None = the reader's own calibrated threshold
         self.skipped: list[Skipped] = []
         self.last_timings: dict[str, float] = {}
+        self.last_passages_read: int | None = None  # by the last ask (adaptive depth reads fewer)
         self.last_update: UpdateReport | None = None
         self._index: ChunkIndex | None = None
         self._retriever: HybridRetriever | None = None
@@ -163,23 +165,56 @@ class Pipeline:
             return retriever.retrieve(question, mode=mode or self.mode, depth=depth, top_k=top_k, filter=filter)
 
     def read(self, question: str, top_k: int = 6, mode: str | None = None, filter: Filter | None = None,
-             search: Search | None = None) -> Reading:
+             min_score: float | None = None, search: Search | None = None) -> Reading:
         """Retrieve and read, nothing more (see ``Reading``). ``ask`` turns the result into answers;
         ``scripts/fit_ranker.py`` learns from it. ``search`` replaces the retrieval step: called as
         ``search(retriever, question, mode=, top_k=, filter=)`` under the model lock (a follow-up's
         history-aware retrieval, qa/conversation/search.py)."""
+        return self.read_many([question], top_k, mode, filter, min_score, search)[0]
+
+    def read_many(self, questions, top_k: int = 6, mode: str | None = None, filter: Filter | None = None,
+                  min_score: float | None = None, search: Search | None = None) -> list[Reading]:
+        """``read`` for several questions at once: one batch of query embeddings, and the reader
+        reads the windows of all of them together (qa/batching.py gathers a server's questions so).
+        Each Reading's timings are the batch's: what each of its questions waited. ``min_score``
+        is the threshold adaptive reading keeps an answer above (default: the calibrated one)."""
         retriever = self._require_index()
-        question = clean_question(question)
+        questions = [clean_question(q) for q in questions]
         with self._model_lock:
-            hits = (search or HybridRetriever.retrieve)(retriever, question, mode=mode or self.mode,
-                                                        top_k=self.config.passages, filter=filter)
-            timings = dict(retriever.timings)
             t0 = time.perf_counter()
-            passages = [Passage(h.chunk.doc_id, h.chunk.doc_start, h.chunk.text) for h in hits]
-            output = self.reader.read(question, passages, top_k=top_k) if passages else None
-            timings["read"] = time.perf_counter() - t0
-        self.last_timings = timings
-        return Reading(hits, passages, output, retriever.index.documents, timings)
+            if len(questions) > 1 and hasattr(retriever, "embed_queries"):
+                retriever.embed_queries(questions)  # one encoder pass; retrieve() finds them cached
+            batch_encode = time.perf_counter() - t0
+            found = []
+            for question in questions:
+                hits = (search or HybridRetriever.retrieve)(retriever, question, mode=mode or self.mode,
+                                                            top_k=self.config.passages, filter=filter)
+                found.append((hits, dict(retriever.timings),
+                              [Passage(h.chunk.doc_id, h.chunk.doc_start, h.chunk.text) for h in hits]))
+            t0 = time.perf_counter()
+            outputs = self._read_passages(questions, found, top_k, min_score)
+            read_seconds = time.perf_counter() - t0
+        readings = []
+        for (hits, timings, passages), (output, passages_read) in zip(found, outputs):
+            timings["encode"] = timings.get("encode", 0.0) + batch_encode
+            timings["read"] = read_seconds
+            readings.append(Reading(hits, passages, output, retriever.index.documents, timings, passages_read))
+        self.last_timings = readings[-1].timings if readings else {}
+        return readings
+
+    def _read_passages(self, questions, found, top_k: int, min_score: float | None):
+        """(ReaderOutput or None, passages read) per question (qa/adaptive.py: ``read_passages``)."""
+        from .adaptive import read_passages
+
+        jobs = [(q, passages, hits) for q, (hits, _, passages) in zip(questions, found) if passages]
+        threshold = min_score if min_score is not None else self._threshold(self.ranker)
+        results = iter(read_passages(self.reader, self.ranker if self.config.adaptive_depth else None,
+                                     threshold, jobs, top_k))
+        out = []
+        for _, _, passages in found:  # a question that retrieved nothing was not read
+            r = next(results) if passages else None
+            out.append((r.output, r.passages_read) if r else (None, 0))
+        return out
 
     @property
     def ranker(self) -> AnswerRanker | None:
@@ -210,14 +245,33 @@ class Pipeline:
         if top_k is None:
             top_k = self.config.top_k
         started = time.perf_counter()
-        # Ask for extra spans: answers with the same text merge into one, so some candidates fold away;
-        # a ranker sees as many candidates as it was fitted on.
-        wanted = max(top_k * 2, rank.CANDIDATES) if self.ranker is not None else top_k * 2
-        r = self.read(question, top_k=wanted, mode=mode, filter=filter, search=search)
+        r = self.read(question, top_k=self._spans_wanted(top_k), mode=mode, filter=filter,
+                      min_score=min_score, search=search)
         answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
                    if r.output else [])
         self.last_timings = {**r.timings, "total": time.perf_counter() - started}
+        self.last_passages_read = r.passages_read
         return answers
+
+    def ask_many(self, questions, top_k: int | None = None, min_score: float | None = None,
+                 mode: str | None = None, filter: Filter | None = None) -> list[list[Answer]]:
+        """``ask`` for several questions in one batch (``read_many``): the answers of each, in order.
+        Raises ``QuestionError`` if any question cannot be asked (check them with ``clean_question``)."""
+        if top_k is None:
+            top_k = self.config.top_k
+        started = time.perf_counter()
+        readings = self.read_many(questions, top_k=self._spans_wanted(top_k), mode=mode, filter=filter,
+                                  min_score=min_score)
+        out = [self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
+               if r.output else [] for r in readings]
+        if readings:
+            self.last_timings = {**readings[-1].timings, "total": time.perf_counter() - started}
+        return out
+
+    def _spans_wanted(self, top_k: int) -> int:
+        # Ask for extra spans: answers with the same text merge into one, so some candidates fold away;
+        # a ranker sees as many candidates as it was fitted on.
+        return max(top_k * 2, rank.CANDIDATES) if self.ranker is not None else top_k * 2
 
     def ask_context(self, question: str, context: str, top_k: int | None = None,
                     min_score: float | None = None) -> list[Answer]:

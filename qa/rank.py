@@ -27,6 +27,9 @@ import numpy as np
 # ranker can promote a span the reader scored lower, but only among those it sees (fit and use alike).
 CANDIDATES = 10
 
+# Scores are clamped here before their log is taken: the least a probability can count for.
+FLOOR = 1e-6
+
 FEATURES = ("log_reader_score", "log1p_passage_rank", "log1p_bm25_rank", "log1p_dense_rank", "log_no_answer")
 
 
@@ -34,11 +37,11 @@ def features(reader_score: float, passage_rank: int, ranks: Mapping[str, int], d
              no_answer: float) -> list[float]:
     """The feature vector of one candidate answer (order of ``FEATURES``)."""
     return [
-        math.log(max(float(reader_score), 1e-6)),
+        math.log(max(float(reader_score), FLOOR)),
         math.log1p(passage_rank),
         math.log1p(ranks.get("bm25", depth)),
         math.log1p(ranks.get("dense", depth)),
-        math.log(max(float(no_answer), 1e-6)),
+        math.log(max(float(no_answer), FLOOR)),
     ]
 
 
@@ -52,6 +55,26 @@ class AnswerRanker:
     def score(self, reader_score: float, passage_rank: int, ranks: Mapping[str, int], no_answer: float) -> float:
         """Probability that this candidate answer is right."""
         return self.probability(features(reader_score, passage_rank, ranks, self.depth, no_answer))
+
+    def order_key(self, reader_score: float, passage_rank: int, ranks: Mapping[str, int]) -> float:
+        """What orders the candidates of one question: the logit without its bias and without the
+        no-answer feature, which is the same for every candidate of a question."""
+        x = features(reader_score, passage_rank, ranks, self.depth, 1.0)  # log(1.0) = 0: no-answer term off
+        return sum(w * v for w, v in zip(self.weights, x))
+
+    def ceiling(self, passage_rank: int, ranks: Mapping[str, int]) -> float:
+        """The highest ``order_key`` any candidate read in this passage can have: the key at the
+        best reader score (1 when the model rewards reader scores, as every fit does)."""
+        return max(self.order_key(1.0, passage_rank, ranks), self.order_key(0.0, passage_rank, ranks))
+
+    def highest_probability(self, key: float, no_answer: float) -> float:
+        """The most a candidate with this ``order_key`` can score once more passages are read: more
+        reading can only lower the question's no-answer probability (it is the lowest over the
+        windows read), down to ``FLOOR`` at most."""
+        w = self.weights[FEATURES.index("log_no_answer")]
+        term = max(w * math.log(max(float(no_answer), FLOOR)), w * math.log(FLOOR))
+        z = self.bias + key + term
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def probability(self, x) -> float:
         """The model on a ready feature vector (order of ``FEATURES``)."""

@@ -42,6 +42,15 @@ class HybridRetriever:
             self._cache.move_to_end(question)
         return vector
 
+    def embed_queries(self, questions: list[str]) -> None:
+        """Embed the questions not cached yet in one encoder batch (``retrieve`` then finds them)."""
+        missing = list(dict.fromkeys(q for q in questions if q not in self._cache))
+        if missing:
+            for question, vector in zip(missing, self.encoder.encode(missing)):
+                self._cache[question] = vector
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
     def retrieve(self, question: str, mode: str = "hybrid", depth: int | None = None,
                  top_k: int | None = None, filter: Filter | None = None,
                  lexical_weights: Mapping[str, float] | None = None,

@@ -11,6 +11,10 @@
 3. Cold start: a fresh ``python -m qa ask ... --json`` on the persisted index, median of 3.
 4. Robustness: the end-to-end figures on SQuADShifts new_wiki / reddit (reader TRAINING data)
    and amazon (out-of-sample), on a seeded question sample, with the sample's paragraphs as corpus.
+5. Speed, side by side with the path before batching and adaptive reading ("before": the fp32
+   reader reading every retrieved passage, one question at a time) in the same run: the held-out
+   end-to-end figures of both (1.), the seed question set end to end with latency by stage, and
+   ``qa predict``'s questions/s on a fixed sample of the held-out questions (batched vs one by one).
 
     python scripts/bench.py                 # full run (~15 min on 2 cores), reports/bench.md + .json
     python scripts/bench.py --limit 50      # quick check of the whole path
@@ -46,9 +50,13 @@ from qa.evaluate import (  # noqa: E402
     summarize_latency,
     summarize_retrieval,
 )
+from qa.metrics import max_over_golds, token_f1  # noqa: E402
 from qa.training import data as SD  # noqa: E402
 
 READERS = ("span", "span-fast", "span-tiny", "heuristic")  # every reader the product offers
+# The path before issue 17 (batching, adaptive depth, int8): fp32 reader, every passage read.
+BEFORE = "span-before"
+BEFORE_LABEL = "span, before (fp32, every passage)"
 
 
 def reader_notes(readers: str) -> str:
@@ -151,23 +159,70 @@ def retrieval_sweep(corpus: Path, index_dir: Path, questions, progress: bool, ba
     return summary
 
 
+def bench_pipeline(corpus: Path, index_dir: Path, reader: str, backend="faiss"):
+    """The Pipeline a reader name stands for here; ``BEFORE`` is the path before issue 17."""
+    from qa import Pipeline
+    from qa.config import QAConfig
+
+    if reader == BEFORE:  # also the query encoder as it ran before: sentence-transformers (torch)
+        from qa.embed import MiniLMEncoder
+
+        return Pipeline(corpus_dir=corpus, index_dir=index_dir, reader="span", backend=backend,
+                        config=QAConfig(adaptive_depth=False), encoder=MiniLMEncoder(engine="torch"))
+    return Pipeline(corpus_dir=corpus, index_dir=index_dir, reader=reader, backend=backend)
+
+
 def end_to_end(corpus: Path, index_dir: Path, questions, reader: str, progress: bool, desc: str,
                backend="faiss") -> dict:
     """Ask every question as a user would (default retriever and threshold); EM/F1, q/s, latency."""
-    from qa import Pipeline
-
-    p = Pipeline(corpus_dir=corpus, index_dir=index_dir, reader=reader, backend=backend)
+    p = bench_pipeline(corpus, index_dir, reader, backend)
     p.warm_up(progress=progress)  # builds the index on first use (robustness corpora), untimed
     # The first call pays one-off lazy set-up (cold start is measured apart). A question outside
     # the set, so the retriever's query-embedding cache holds none of the timed questions.
     p.ask("What is this benchmark warming up?")
     records, seconds = run_questions(p, questions, answers=True, retrieval=False, progress=progress, desc=desc)
     answers = summarize_answers(records)
-    return {"reader": reader, "threshold": abstention_threshold(p),
+    read = [r["passages_read"] for r in records if r.get("passages_read") is not None]
+    return {"reader": BEFORE_LABEL if reader == BEFORE else reader, "threshold": abstention_threshold(p),
+            "passages_read": sum(read) / len(read) if read else None,
             "questions": len(records), "answered": answers["answered"],
             "exact_match": answers["exact_match"], "f1": answers["f1"],
             "citation_accuracy": answers["citation_accuracy"],
             "latency": summarize_latency(records, seconds)}
+
+
+def predict_speed(corpus: Path, index_dir: Path, questions, progress: bool) -> list[dict]:
+    """``qa predict``'s answering loop (qa/predict.py) on ``questions``: the new path in batches, the
+    path before one question at a time; questions/s over the loop (models loaded, index built)."""
+    from qa.predict import BATCH_SIZE, predict
+
+    rows = [{"id": q.id, "question": q.question} for q in questions]
+    out = []
+    for reader, batch in ((BEFORE, 1), ("span", BATCH_SIZE)):
+        p = bench_pipeline(corpus, index_dir, reader)
+        p.warm_up(progress=progress)
+        predict(p, rows[:batch], batch_size=batch)  # first forward passes: untimed
+        t0 = time.perf_counter()
+        records = predict(p, rows, batch_size=batch)
+        seconds = time.perf_counter() - t0
+        f1 = [max_over_golds(token_f1, r["answer"], q.answers) for r, q in zip(records, questions)]
+        out.append({"reader": BEFORE_LABEL if reader == BEFORE else reader, "batch_size": batch,
+                    "questions": len(rows), "seconds": seconds, "questions_per_second": len(rows) / seconds,
+                    "f1": 100 * sum(f1) / max(1, len(f1))})
+    return out
+
+
+def seed_scale(progress: bool) -> list[dict]:
+    """The seed question set end to end on the seed articles (a 44-chunk corpus), both paths."""
+    from qa.evaluate import SEED_QUESTIONS, load_questions
+
+    questions = load_questions(SEED_QUESTIONS)
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="qa-bench-seeds-") as tmp:
+        for reader in (BEFORE, "span"):
+            run = end_to_end(ROOT / "seeds", Path(tmp) / "index", questions, reader, progress, f"seeds ({reader})")
+            runs.append(run)
+    return runs
 
 
 def cold_start(corpus: Path, index_dir: Path, runs: int, progress: bool) -> dict:
@@ -203,6 +258,20 @@ def e2e_rows(runs: list[dict]) -> list[list]:
 
 
 E2E_HEADER = ["reader", "questions", "answered %", "EM", "F1", "cites own paragraph %", "q/s", "p50 ms", "p95 ms"]
+
+
+def speed_rows(runs: list[dict]) -> list[list]:
+    """Side by side: latency by stage (p50 / p95 ms) and passages read."""
+    rows = []
+    for r in runs:
+        lat = r["latency"]
+        rows.append([r["reader"], r["exact_match"], r["f1"], r.get("passages_read"),
+                     *[f"{R.fmt(lat[s]['p50_ms'])} / {R.fmt(lat[s]['p95_ms'])}" for s in ("encode", "search", "read", "total")],
+                     f"{lat.get('questions_per_second', 0):.2f}"])
+    return rows
+
+
+SPEED_HEADER = ["path", "EM", "F1", "passages read (mean)", "encode p50 / p95", "search", "read", "total", "q/s"]
 
 
 def render(res: dict) -> str:
@@ -261,6 +330,28 @@ def render(res: dict) -> str:
         for run in res["squad_e2e"]:
             lines += [f"Latency by stage, {run['reader']} reader (ms):", "",
                       R.md_table(["stage", "p50", "p95", "mean"], latency_rows(run["latency"])), ""]
+    if "speed" in res:
+        sp = res["speed"]
+        lines += [
+            "## Speed: the path before and the new one, side by side (same run)",
+            "",
+            f"Before = the fp32 reader reading every retrieved passage, one question at a time; now = the default "
+            "(`span`: per-channel int8, adaptive reading depth, qa/adaptive.py; batched where several questions "
+            "are asked together). Latencies in ms, warm, one question at a time.",
+            "",
+        ]
+        if sp.get("squad"):
+            lines += [f"Held-out open corpus ({sp['squad'][0]['questions']} questions):", "",
+                      R.md_table(SPEED_HEADER, speed_rows(sp["squad"])), ""]
+        if sp.get("seeds"):
+            lines += [f"Seed scale (the seed questions over the 2 seed articles, {sp['seeds'][0]['questions']} questions):",
+                      "", R.md_table(SPEED_HEADER, speed_rows(sp["seeds"])), ""]
+        if sp.get("predict"):
+            lines += [f"`qa predict` on a fixed sample of {sp['predict'][0]['questions']} held-out questions "
+                      "(qa/predict.py; models loaded, answering loop only):", "",
+                      R.md_table(["path", "batch", "seconds", "questions/s", "F1"],
+                                 [[r["reader"], r["batch_size"], r["seconds"], r["questions_per_second"], r["f1"]]
+                                  for r in sp["predict"]]), ""]
     if "cold_start" in res:
         cs = res["cold_start"]
         lines += [
@@ -311,6 +402,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--shift-sample", type=int, default=500, metavar="N", help="questions per SQuADShifts subset")
     ap.add_argument("--cold-runs", type=int, default=3, metavar="N", help="cold-start repetitions (median reported)")
     ap.add_argument("--readers", default=",".join(READERS), help="readers for end-to-end runs (default: %(default)s)")
+    ap.add_argument("--before-limit", type=int, default=None, metavar="N",
+                    help="held-out questions for the side-by-side run of the path before (seeded sample; default all)")
+    ap.add_argument("--predict-limit", type=int, default=500, metavar="N",
+                    help="held-out questions for the qa predict speed check (seeded sample; 0 = skip)")
+    ap.add_argument("--only-speed", action="store_true",
+                    help="only the speed sections (held-out side by side, seeds, qa predict): a short timed run")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     return ap.parse_args(argv)
 
@@ -345,16 +442,41 @@ def main(argv=None) -> int:
         corpus, index_dir = work / "squad_dev", work / "squad_dev_index"
         write_corpus(corpus_recs, ids, corpus, progress)
 
-        res["index"] = build_index(corpus, index_dir, progress)
+        if args.only_speed and (index_dir / "CURRENT").exists():
+            pass  # a short timed run reuses the index kept in --work-dir (Pipeline checks it is current)
+        else:
+            res["index"] = build_index(corpus, index_dir, progress)
+            save(res, out)
+        if not args.only_speed:
+            res["retrieval"] = retrieval_sweep(corpus, index_dir, all_q, progress)
+            res["recall_png"] = R.plot_recall({m: res["retrieval"][m]["doc"]["recall"] for m in MODES},
+                                              out.with_name(out.stem + "_recall.png"),
+                                              "SQuAD v1.1 dev open corpus: own paragraph in top k").name
+            save(res, out)
+        before_q = as_questions(SD.sample_records(held_recs, args.before_limit, seed=0), ids)
+        if args.only_speed:  # the short timed run: both paths on the same sample only
+            held_q = before_q
+        speed_readers = [BEFORE, "span"]
+        e2e = {reader: end_to_end(corpus, index_dir, before_q if reader == BEFORE else held_q, reader, progress,
+                                  f"held-out e2e ({reader})")
+               for reader in ([BEFORE, *readers] if not args.only_speed else speed_readers)}
+        res["squad_e2e"] = [e2e[r] for r in e2e if r != BEFORE]
+        if args.before_limit and "span" in e2e and not args.only_speed:  # side by side on the same questions
+            e2e["span"] = end_to_end(corpus, index_dir, before_q, "span", progress, "held-out e2e (span, sample)")
+        res["speed"] = {"squad": [e2e[r] for r in speed_readers if r in e2e]}
         save(res, out)
-        res["retrieval"] = retrieval_sweep(corpus, index_dir, all_q, progress)
-        res["recall_png"] = R.plot_recall({m: res["retrieval"][m]["doc"]["recall"] for m in MODES},
-                                          out.with_name(out.stem + "_recall.png"),
-                                          "SQuAD v1.1 dev open corpus: own paragraph in top k").name
+        res["speed"]["seeds"] = seed_scale(progress)
         save(res, out)
-        res["squad_e2e"] = [end_to_end(corpus, index_dir, held_q, reader, progress, f"held-out e2e ({reader})")
-                            for reader in readers]
-        save(res, out)
+        if args.predict_limit:
+            sample = as_questions(SD.sample_records(held_recs, args.predict_limit, seed=1), ids)
+            res["speed"]["predict"] = predict_speed(corpus, index_dir, sample, progress)
+            save(res, out)
+        if args.only_speed:
+            res["seconds"] = time.perf_counter() - started
+            res["load_average_1m_end"] = round(os.getloadavg()[0], 2)
+            save(res, out)
+            print(render(res))
+            return 0
         res["cold_start"] = cold_start(corpus, index_dir, args.cold_runs, progress)
         save(res, out)
 

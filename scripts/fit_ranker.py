@@ -168,6 +168,7 @@ def main(argv=None) -> int:
 
     from bench import doc_ids_for, write_corpus
     from qa import Pipeline
+    from qa.config import QAConfig
     from qa.fsutil import atomic_write_text
     from qa.training import data as SD
     from qa.reader import make_reader
@@ -190,7 +191,8 @@ def main(argv=None) -> int:
         if not corpus.is_dir():
             write_corpus(kept, ids, corpus, progress)
         reader.ranker = None  # collect the reader's own scores, whatever reader.json holds now
-        p = Pipeline(corpus_dir=corpus, index_dir=index_dir, reader=reader)
+        # Every passage read: adaptive depth (qa/adaptive.py) stops by the ranker being fitted here.
+        p = Pipeline(corpus_dir=corpus, index_dir=index_dir, reader=reader, config=QAConfig(adaptive_depth=False))
         p.warm_up(progress=progress)
         records = SD.sample_records(SD.tuning_records(data_dir), args.questions, args.seed)
         rows = collect(p, records, progress)

@@ -87,6 +87,10 @@ class AppServer:
     # None = the product's default reader (the trained span reader when its weights ship).
     reader: str | None = "heuristic"
     extra_env: dict = field(default_factory=dict)
+    extra_args: list = field(default_factory=list)
+    # (name, password) of an admin the server is started with (--users): the page then needs a login.
+    login: tuple[str, str] | None = None
+    readers: list = field(default_factory=list)  # further (name, password) users, not admins
     port: int = 0
     proc: subprocess.Popen | None = None
 
@@ -101,7 +105,13 @@ class AppServer:
     def command(self) -> list[str]:
         command = [PYTHON, str(ROOT / "app.py"), "--corpus", str(self.corpus), "--index-dir", str(self.index_dir),
                    "--port", str(self.port)]
-        return command + (["--reader", self.reader] if self.reader else [])
+        if self.login:
+            command += ["--users", str(self.users_file)]
+        return command + (["--reader", self.reader] if self.reader else []) + list(self.extra_args)
+
+    @property
+    def users_file(self) -> Path:
+        return self.workdir / "users.json"
 
     def env(self) -> dict:
         env = dict(os.environ)
@@ -114,6 +124,13 @@ class AppServer:
     def start(self, timeout: float = 240.0) -> "AppServer":
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
+        if self.login:
+            from qa.auth import Users
+
+            users = Users({}).with_user(*self.login, admin=True)
+            for name, password in self.readers:
+                users = users.with_user(name, password)
+            users.save(self.users_file)
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -150,6 +167,9 @@ def wait_until_serving(url: str, timeout: float, proc: subprocess.Popen | None =
             with urllib.request.urlopen(url + "/config", timeout=5) as resp:
                 if resp.status == 200:
                     return
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401:  # serving, behind a login
+                return
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
         time.sleep(0.5)
@@ -172,11 +192,11 @@ def running_app(tmp_path: Path, **kwargs) -> Iterator[AppServer]:
         server.stop()
 
 
-def ask_over_api(url: str, question: str) -> str:
+def ask_over_api(url: str, question: str, login: tuple[str, str] | None = None) -> str:
     """The assistant's HTML for ``question`` through the app's public /ask endpoint."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False, download_files=False)
+    client = Client(url, verbose=False, download_files=False, auth=login)
     history, _ = client.predict(question, [], api_name="/ask")
     return message_text(history[-1])
 

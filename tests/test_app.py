@@ -2,6 +2,7 @@
 configuration that keeps article text from being re-interpreted, and (slow) a short load run."""
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -239,15 +240,19 @@ def test_running_app_over_http_then_a_short_load_run_without_errors(tmp_path):
     from gradio_client import Client
 
     out = tmp_path / "load.md"
-    with running_app(tmp_path) as server:
-        assert "20" in ask_over_api(server.url, "How many Canadian army engineers were deployed to Besmaya?")
+    login = ("tester", "load-test-password")
+    with running_app(tmp_path, login=login) as server:
+        assert "20" in ask_over_api(server.url, "How many Canadian army engineers were deployed to Besmaya?", login)
         # Bad questions over the real HTTP path get the same clear replies as in-process.
-        assert "10,000 characters long" in ask_over_api(server.url, "w" * 10_000)
-        history, _ = Client(server.url, verbose=False).predict("<script>alert(1)</script> Besmaya?", [],
-                                                              api_name="/ask")
+        assert "10,000 characters long" in ask_over_api(server.url, "w" * 10_000, login)
+        history, _ = Client(server.url, verbose=False, auth=login).predict("<script>alert(1)</script> Besmaya?", [],
+                                                                          api_name="/ask")
         assert message_text(history[0]) == "&lt;script&gt;alert(1)&lt;/script&gt; Besmaya?"
+        with pytest.raises(Exception):  # no session, no answer
+            Client(server.url, verbose=False).predict("Besmaya?", [], api_name="/ask")
         run = subprocess.run([PYTHON, str(ROOT / "scripts" / "load_test.py"), "--url", server.url,
-                              "--clients", "5", "--seconds", "10", "--timeout", "60", "--out", str(out)],
+                              "--user", login[0], "--clients", "5", "--seconds", "10", "--timeout", "60",
+                              "--out", str(out)], env={**os.environ, "QA_LOAD_PASSWORD": login[1]},
                              capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stdout + run.stderr
     text = out.read_text()

@@ -1,13 +1,16 @@
 """The web chat in a real browser: headless Debian chromium driven by Playwright.
 
-One app process (tmp copy of seeds, tmp index, real encoder) serves the whole module; the tests run
-in order on one page, like a person would: ask seed questions, upload an article and ask about it,
-try to inject script through an article and through a question, look at it on a phone-sized screen.
+One app process (tmp copy of seeds, tmp index, real encoder, a login: an admin and a plain user)
+serves the whole module; the tests run in order on one page, like a person would: log in, ask seed
+questions, upload an article and ask about it, try to inject script through an article and through
+a question, look at it on a phone-sized screen; a second person, not an admin, sees no upload.
 Every request the page makes off 127.0.0.1 is aborted and recorded, so the page is shown to work
 with no internet (no fonts or scripts from CDNs).
 """
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -32,9 +35,13 @@ pytestmark = [
 ]
 
 
+ADMIN = ("editor", "browser-test-admin")
+READER = ("visitor", "browser-test-reader")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("browser")) as app:
+    with running_app(tmp_path_factory.mktemp("browser"), login=ADMIN, readers=[READER]) as app:
         yield app
 
 
@@ -61,10 +68,18 @@ def page(browser, server):
             route.abort()
 
     page.route("**/*", only_loopback)
-    page.goto(server.url)
-    page.wait_for_selector("#question textarea", timeout=60_000)
+    log_in(page, server.url, *ADMIN)
     yield page
     context.close()
+
+
+def log_in(page, url: str, name: str, password: str) -> None:
+    """Gradio's login form, filled in as a person would; then the chat page."""
+    page.goto(url)
+    page.get_by_label("username").fill(name)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_selector("#question textarea", timeout=60_000)
 
 
 def ask(page, question: str):
@@ -244,3 +259,30 @@ def test_filters_in_the_chat_restrict_the_articles_searched(page):
 
 def test_page_never_reached_off_machine(page):
     assert page.off_machine == [], page.off_machine
+
+
+def test_requests_without_a_session_are_refused(server):
+    """The page and its API need the login: no answer, no config, no queue without a session."""
+    for method, path in (("GET", "/config"), ("GET", "/gradio_api/info"), ("POST", "/gradio_api/queue/join"),
+                         ("POST", "/gradio_api/call/ask")):
+        request = urllib.request.Request(server.url + path, method=method, data=b"{}" if method == "POST" else None,
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 401, path
+
+
+def test_a_user_who_is_not_an_admin_can_ask_but_not_upload(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, server.url, *READER)
+        reply = ask(page, SEED_CASES[0][0])
+        assert SEED_CASES[0][1] in reply.locator(".qa-span").first.inner_text()
+        open_tab(page, "Articles")
+        page.wait_for_function("() => /indexed/.test(document.querySelector('#article-table')?.innerText || '')",
+                               timeout=ANSWER_TIMEOUT_MS)
+        assert page.locator("#upload").count() == 0 or not page.locator("#upload").is_visible()
+        assert page.locator("#remove").count() == 0 or not page.locator("#remove").is_visible()
+    finally:
+        context.close()

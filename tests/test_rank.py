@@ -133,3 +133,20 @@ def test_variants_of_one_answer_fold_into_one_with_exact_citations(tmp_path, fak
     assert len(answers[0].citations) >= 2  # the same words found in both articles
     for c in answers[0].citations:
         assert docs[c.doc_id].text[c.start:c.end] == c.text == answers[0].text
+
+
+def test_order_key_ceiling_and_highest_probability_bound_what_reading_can_give():
+    from qa.rank import FLOOR
+
+    r = AnswerRanker(weights=(0.33, 0.017, -0.61, -0.46, -0.11), bias=-1.4, depth=20, min_score=0.135)
+    ranks = {"bm25": 2, "dense": 5}
+    # the order key is the logit without bias and without the (question-wide) no-answer term
+    for score, na in ((0.3, 0.01), (0.9, 0.5)):
+        z = r.order_key(score, 3, ranks) + r.bias + r.weights[4] * math.log(na)
+        assert r.score(score, 3, ranks, na) == pytest.approx(1 / (1 + math.exp(-z)))
+    assert all(r.order_key(s, 3, ranks) <= r.ceiling(3, ranks) for s in (1e-9, 0.01, 0.5, 1.0))
+    assert r.ceiling(3, ranks) == pytest.approx(r.order_key(1.0, 3, ranks))
+    key = r.order_key(0.4, 3, ranks)
+    for na in (0.9, 0.01, FLOOR):  # a lower no-answer probability never beats the bound
+        assert r.score(0.4, 3, ranks, na) <= r.highest_probability(key, 0.9) + 1e-12
+    assert r.highest_probability(key, 0.9) == pytest.approx(r.score(0.4, 3, ranks, FLOOR))

@@ -13,7 +13,7 @@ rewrite, or as asked when the resolver is not confident (``Reply.resolution.note
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..filters import Filter
@@ -57,17 +57,23 @@ class ConversationalAsker:
         return self.resolver.resolve(clean_question(question), (conversation or Conversation()).turns)
 
     def ask(self, question: str, conversation: Conversation | None = None, top_k: int | None = None,
-            min_score: float | None = None, mode: str | None = None, filter: Filter | None = None) -> Reply:
+            min_score: float | None = None, mode: str | None = None, filter: Filter | None = None,
+            answer: Callable[[str, Filter | None], list[Answer]] | None = None) -> Reply:
         """Answer ``question`` in ``conversation`` (None = a new one). Raises ``QuestionError`` like
-        ``Pipeline.ask``; the conversation passed in is never changed."""
+        ``Pipeline.ask``; the conversation passed in is never changed. ``answer(question, filter)``
+        answers a question that needs no history in place of ``Pipeline.ask`` (the chat server's
+        batcher, qa/batching.py); follow-ups read with their history always go to the pipeline."""
         question = clean_question(question)
         conversation = conversation or Conversation()
         t0 = time.perf_counter()
         resolution = self.resolver.resolve(question, conversation.turns)
         search = self._search(resolution, conversation) if resolution.depends else None
         resolve_seconds = time.perf_counter() - t0
-        answers = self.pipeline.ask(resolution.interpreted_as, top_k=top_k, min_score=min_score, mode=mode,
-                                    filter=filter, search=search)
+        if search is None and answer is not None:
+            answers = list(answer(resolution.interpreted_as, filter))
+        else:
+            answers = self.pipeline.ask(resolution.interpreted_as, top_k=top_k, min_score=min_score, mode=mode,
+                                        filter=filter, search=search)
         timings = {**self.pipeline.last_timings, "resolve": resolve_seconds}
         turn = Turn(question, resolution.interpreted_as, tuple(answers), resolution.referent, resolution.cue)
         return Reply(answers, resolution, conversation.then(turn), timings)

@@ -13,6 +13,13 @@ from ..types import Passage, ReaderOutput
 
 READERS = ("span", "span-fast", "span-tiny", "heuristic")
 
+# span reads adaptively (qa/adaptive.py): the best passage in full precision, the passages read
+# after it (only while they could still change the answer) with int8 weights, one scale per output
+# channel. Alone, per-channel int8 kept the reader's F1 on gold paragraphs but lost ~1 EM end to end;
+# for the later passages only, it kept the end-to-end EM/F1 (reports/speed.md). With every passage
+# read (--read-all) everything is full precision, as before.
+SPAN_LATER_QUANTIZATION = "per-channel"
+
 # span-fast: the same weights with dynamic int8 Linear layers, reading only each passage's
 # best-matching sentences up to this many characters (qa/reader/focus.py). Measured trade-off in
 # reports/reader.md: faster, less accurate; the default stays "span".
@@ -42,7 +49,7 @@ def make_reader(name: str = "span", weights_dir: str | Path | None = None) -> Re
     if name == "span":
         from .span import SpanReader
 
-        return SpanReader(weights_dir=weights_dir)
+        return SpanReader(weights_dir=weights_dir, later_quantize=SPAN_LATER_QUANTIZATION)
     if name == "span-fast":
         from .span import SpanReader
 

@@ -25,6 +25,21 @@ log = logging.getLogger(__name__)
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OPSET = 17
+# int8 weights, activations quantised on the fly. "per-tensor": one scale per weight matrix (the
+# readers span-fast and span-tiny were fitted on it); "per-channel": one scale per output column,
+# which keeps the 6-layer reader's accuracy where per-tensor lost ~3 F1 (reports/speed.md).
+QUANTIZATIONS = ("per-tensor", "per-channel")
+
+
+def quantization(quantize: bool | str) -> str:
+    """The quantisation ``quantize`` asks for: "" (fp32) or one of ``QUANTIZATIONS`` (True = per-tensor)."""
+    if quantize is True:
+        return "per-tensor"
+    if not quantize:
+        return ""
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"unknown quantisation {quantize!r}; choose one of {', '.join(QUANTIZATIONS)}")
+    return str(quantize)
 
 
 def available() -> bool:
@@ -44,20 +59,23 @@ def cache_dir() -> Path:
     return Path(base) / "qa-news"
 
 
-def graph_key(weights_file: Path, quantize: bool) -> str:
+def graph_key(weights_file: Path, quantize: bool | str) -> str:
     """Names the exported graph: what it was made from and by which versions."""
     import onnxruntime
     import torch
 
+    mode = quantization(quantize)
     h = hashlib.sha256()
     with open(weights_file, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    h.update(f"int8={bool(quantize)} torch={torch.__version__} ort={onnxruntime.__version__} opset={OPSET}".encode())
+    per_channel = " per_channel" if mode == "per-channel" else ""
+    h.update(f"int8={bool(mode)}{per_channel} torch={torch.__version__} ort={onnxruntime.__version__} "
+             f"opset={OPSET}".encode())
     return h.hexdigest()[:20]
 
 
-def _export(model, out: Path, quantize: bool) -> None:
+def _export(model, out: Path, quantize: bool | str) -> None:
     """Write the ONNX graph of ``model`` (fp32, or int8 weights via ORT dynamic quantisation) to ``out``."""
     import torch
 
@@ -73,48 +91,56 @@ def _export(model, out: Path, quantize: bool) -> None:
             torch.onnx.export(model.eval(), example, str(fp32), input_names=list(INPUT_NAMES),
                               output_names=["start", "end"], dynamic_axes=dims, opset_version=OPSET,
                               dynamo=False)
-        if quantize:
+        if quantization(quantize):
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             int8 = Path(tmp) / "int8.onnx"
             logging.disable(logging.WARNING)  # the quantiser's generic "consider pre-processing" advice
             try:
-                quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+                quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8,
+                                 per_channel=quantization(quantize) == "per-channel")
             finally:
                 logging.disable(logging.NOTSET)
             fp32 = int8
         shutil.copyfile(fp32, out)
 
 
-def graph_path(load_model: Callable[[], object], weights_file: Path, quantize: bool) -> Path:
+def graph_path(load_model: Callable[[], object], weights_file: Path, quantize: bool | str) -> Path:
     """The cached graph for these weights, exporting ``load_model()`` first if needed (atomic write).
 
     ``load_model`` is only called to export: a cached graph needs no torch model at all."""
     key = graph_key(weights_file, quantize)
-    name = f"reader-{key}{'-int8' if quantize else ''}.onnx"
-    target = cache_dir() / name
+    suffix = {"": "", "per-tensor": "-int8", "per-channel": "-int8pc"}[quantization(quantize)]
+    return cached_file(cache_dir() / f"reader-{key}{suffix}.onnx",
+                       lambda out: _export(load_model(), out, quantize), "the reader")
+
+
+def cached_file(target: Path, write: Callable[[Path], None], what: str) -> Path:
+    """``target`` if it exists, else written by ``write(path)`` to a temp file and moved into place
+    (``os.replace``: two processes exporting at once both end with a whole file). When the cache
+    folder cannot be written the file lives in a temporary folder for the life of the process."""
     if target.is_file():
         return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
     except OSError as e:  # read-only home, full disk...: keep the graph for this process only
-        log.warning("cannot write the reader's ONNX cache in %s (%s); using a temporary folder",
-                    target.parent, e)
-        private = Path(tempfile.mkdtemp(prefix="qa-news-onnx-")) / name
-        _export(load_model(), private, quantize)
+        log.warning("cannot write the ONNX cache of %s in %s (%s); using a temporary folder",
+                    what, target.parent, e)
+        private = Path(tempfile.mkdtemp(prefix="qa-news-onnx-")) / target.name
+        write(private)
         return private
     try:
-        log.info("exporting the reader to ONNX (%s, once per weights version)", target)
-        _export(load_model(), Path(tmp), quantize)
+        log.info("exporting %s to ONNX (%s, once per version)", what, target)
+        write(Path(tmp))
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
     return target
 
 
-def load_session(load_model: Callable[[], object], weights_file: Path, quantize: bool,
+def load_session(load_model: Callable[[], object], weights_file: Path, quantize: bool | str,
                  threads: int | None = None) -> "OnnxSpanModel":
     """An ONNX Runtime session over the cached graph of these weights. A cached graph that does
     not load (truncated or damaged on disk) is deleted and exported again, once."""

@@ -11,7 +11,8 @@ added, which would make a fixed ``min_score`` meaningless).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -184,13 +185,15 @@ class SpanReader:
         stride: int | None = None,
         max_answer_tokens: int | None = None,
         batch_size: int = 32,
-        quantize: bool = False,
+        quantize: bool | str = False,
         num_threads: int | None = None,
         min_score: float | None = None,
         max_question_tokens: int = 48,
         focus_chars: int | None = None,
         engine: str = "auto",
         name: str | None = None,
+        later_quantize: bool | str = False,
+        later_focus_chars: int | None = None,
         cross_sentence_factor: float | None = None,
         one_paragraph: bool | None = None,
     ):
@@ -216,7 +219,14 @@ class SpanReader:
                                            else decoding.get("cross_sentence_factor", 1.0))
         self.one_paragraph = bool(one_paragraph if one_paragraph is not None else decoding.get("one_paragraph", False))
         self.batch_size = int(batch_size)
-        self.quantize = bool(quantize)
+        from qa.reader.onnx_engine import quantization
+
+        # "" (fp32), "per-tensor" or "per-channel" int8 (qa/reader/onnx_engine.py; True = per-tensor)
+        self.quantize = quantization(quantize)
+        # Passages read after the first round of adaptive reading (qa/adaptive.py: find_batch with
+        # later=True) may run quantised: the first passage decides most answers and stays exact.
+        self.later_quantize = quantization(later_quantize)
+        self.later_focus_chars = int(later_focus_chars) if later_focus_chars else None  # and/or read less of them
         self.num_threads = num_threads
         self.max_question_tokens = int(max_question_tokens)
         # Fast mode: read only each passage's best-matching sentences (qa/reader/focus.py), at
@@ -234,6 +244,7 @@ class SpanReader:
         # variant's own ranker when one was fitted for it, else the one of the weights' own reader.
         self.ranker = load_ranker(meta, self.name)
         self._model = None
+        self._later_model = None
         self._tokenizer = None
 
     # -- loading ---------------------------------------------------------------------------
@@ -257,12 +268,14 @@ class SpanReader:
                 loaded.append(load_shipped(self.weights_dir)[0])
             return loaded[0]
 
-        self._tokenizer, self._model = tok, self._engine_model(torch_model, meta)
+        self._tokenizer, self._model = tok, self._engine_model(torch_model, meta, self.quantize)
+        if self.later_quantize and self.later_quantize != self.quantize:
+            self._later_model = self._engine_model(torch_model, meta, self.later_quantize)
 
         self.read("warm up?", [Passage(doc_id="_", doc_start=0, text="Warm up text.")])
         return self
 
-    def _engine_model(self, torch_model, meta: dict):
+    def _engine_model(self, torch_model, meta: dict, quantize: str):
         """The model ``read`` will call: an ONNX Runtime session over the exported graph, or the
         torch module (int8 Linear layers when ``quantize``). ``torch_model()`` builds the torch
         module; with the ONNX graph already cached it is never called."""
@@ -273,7 +286,7 @@ class SpanReader:
             if onnx_engine.available():
                 try:
                     session = onnx_engine.load_session(
-                        torch_model, self.weights_dir / meta.get("weights_file", WEIGHTS_FILE), self.quantize,
+                        torch_model, self.weights_dir / meta.get("weights_file", WEIGHTS_FILE), quantize,
                         self.num_threads or torch_threads())
                     self.engine = "onnx"
                     return session
@@ -284,89 +297,110 @@ class SpanReader:
             elif self.engine == "onnx":
                 raise RuntimeError("engine='onnx' needs onnxruntime and onnx: pip install onnx onnxruntime")
         self.engine = "torch"
-        return quantize_dynamic_int8(torch_model()) if self.quantize else torch_model()
+        return quantize_dynamic_int8(torch_model(), quantize == "per-channel") if quantize else torch_model()
 
-    def _set_model(self, model, tokenizer) -> None:
+    def _set_model(self, model, tokenizer, later_model=None) -> None:
         """Use an in-memory model (evaluation of checkpoints, tests with fixed logits)."""
-        self._model, self._tokenizer = model, tokenizer
+        self._model, self._tokenizer, self._later_model = model, tokenizer, later_model
         self.engine = "torch"
 
     # -- inference -------------------------------------------------------------------------
-    def _logits(self, windows):
+    def _logits(self, windows, model=None):
+        """Start/end logits of every window (each cut to its own length), in ``windows`` order.
+
+        Windows are run longest first in batches of at most ``batch_size`` whose padding stays
+        small: a batch closes early when padding to its first (longest) window would waste more
+        than ``PAD_WASTE`` of its tokens. Windows of many questions share one pass this way."""
         import torch
 
         from qa.reader.model import collate
 
-        starts, ends = [], []
+        order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
+        model = model or self._model
+        starts: list = [None] * len(windows)
+        ends: list = [None] * len(windows)
         with torch.inference_mode():
-            for b in range(0, len(windows), self.batch_size):
-                batch = collate(windows[b : b + self.batch_size])
-                sl, el = self._model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+            for group in _length_batches([len(windows[i].input_ids) for i in order], self.batch_size):
+                ids = [order[k] for k in group]
+                batch = collate([windows[i] for i in ids])
+                sl, el = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
                 if isinstance(sl, torch.Tensor):
                     sl, el = sl.float().numpy(), el.float().numpy()
-                for k, w in enumerate(windows[b : b + self.batch_size]):
-                    L = len(w.input_ids)
-                    starts.append(sl[k, :L])
-                    ends.append(el[k, :L])
+                for k, i in enumerate(ids):
+                    L = len(windows[i].input_ids)
+                    starts[i] = sl[k, :L]
+                    ends[i] = el[k, :L]
         return starts, ends
 
     def read(self, question: str, passages: Sequence[Passage], top_k: int = 3) -> ReaderOutput:
         """Top ``top_k`` distinct answer spans for ``question`` over ``passages`` (best first) and
         the probability that none of them answers it."""
+        return self.read_batch([(question, passages)], top_k)[0]
+
+    def read_batch(self, requests: Sequence[tuple[str, Sequence[Passage]]], top_k: int = 3) -> list[ReaderOutput]:
+        """``read`` for several (question, passages) pairs at once: all their windows go through
+        the model together (fewer, fuller forward passes), each answered as ``read`` would."""
+        found = self.find_batch([(q, ps, range(len(ps))) for q, ps in requests], top_k)
+        return [f.select(ps, top_k) for f, (_, ps) in zip(found, requests)]
+
+    def find_batch(self, requests: Sequence[tuple[str, Sequence[Passage], Sequence[int]]],
+                   top_k: int = 3, later: bool = False) -> list[Candidates]:
+        """Every candidate span in the passages ``indices`` of each (question, passages, indices)
+        request, before de-duplication: ``Candidates`` of several calls over disjoint passages of
+        one question add up (``Candidates.merge``) to what one call over all of them finds. This is
+        how adaptive reading (qa/adaptive.py) reads the best passages first and the rest later;
+        ``later`` reads through the ``later_quantize`` model when there is one, and only each
+        passage's best sentences when ``later_focus_chars`` is set."""
         from qa.reader.windows import tokenize_windows
 
         if self._model is None:
             self.warm_up()
-        idx = [i for i, p in enumerate(passages) if p.text.strip()]
-        if not question.strip() or not idx or top_k <= 0:
-            return ReaderOutput(spans=[], no_answer_score=1.0)
-        texts = [passages[i].text for i in idx]
-        bases = [0] * len(idx)  # where each text read starts inside its passage
-        if self.focus_chars:
-            from qa.reader.focus import focus_spans
+        n_best = max(5, 3 * top_k)
+        jobs: list[tuple[int, int, int]] = []  # (request, passage index, offset of the text read)
+        questions: list[str] = []
+        texts: list[str] = []
+        for r, (question, passages, indices) in enumerate(requests):
+            idx = [i for i in indices if passages[i].text.strip()]
+            if not question.strip() or not idx or top_k <= 0:
+                continue
+            chosen = [passages[i].text for i in idx]
+            bases = [0] * len(idx)  # where each text read starts inside its passage
+            focus = self.later_focus_chars if later and self.later_focus_chars else self.focus_chars
+            if focus:
+                from qa.reader.focus import focus_spans
 
-            ranges = focus_spans(question, texts, self.focus_chars)
-            texts = [t[a:b] for t, (a, b) in zip(texts, ranges)]
-            bases = [a for a, _ in ranges]
-        windows = tokenize_windows(
-            self._tokenizer, [question] * len(idx), texts,
-            self.max_seq_len, self.stride, self.max_question_tokens,
-        )
-        # longest first inside the batch keeps padding low when passages differ in length
-        windows.sort(key=lambda w: -len(w.input_ids))
-        starts, ends = self._logits(windows)
-        units = self._units(texts)
-        no_answer = 1.0
-        cands: list[tuple[float, int, int, int]] = []
-        for w, sl, el in zip(windows, starts, ends):
-            pi, base = idx[w.example_index], bases[w.example_index]
-            text = passages[pi].text
-            ctx = np.array([o is not None for o in w.offsets])
-            sent_starts, para_starts = units[w.example_index]
-            null, spans = decode_window(
-                sl, el, ctx, self.max_answer_tokens, n_best=max(5, 3 * top_k),
-                token_sentence=token_units(w.offsets, sent_starts) if sent_starts is not None else None,
-                token_paragraph=token_units(w.offsets, para_starts) if para_starts is not None else None,
-                cross_sentence_factor=self.cross_sentence_factor)
-            no_answer = min(no_answer, null)
-            for score, ts, te in spans:
-                cs, ce = trim_span(text, base + w.offsets[ts][0], base + w.offsets[te][1])
-                if ce > cs:
-                    cands.append((score, pi, cs, ce))
-        cands.sort(key=lambda c: (-c[0], c[1], c[2]))
-        chosen: list[ReadSpan] = []
-        taken: list[tuple[str, int, int]] = []  # document coordinates of accepted spans
-        for score, pi, cs, ce in cands:
-            p = passages[pi]
-            ds, de = p.doc_start + cs, p.doc_start + ce
-            if any(d == p.doc_id and ds < b and a < de for d, a, b in taken):
-                continue  # the same text seen through another window / overlapping chunk
-            taken.append((p.doc_id, ds, de))
-            chosen.append(ReadSpan(passage_index=pi, start=cs, end=ce, score=float(min(1.0, max(0.0, score)))))
-            if len(chosen) >= top_k:
-                break
-        return ReaderOutput(spans=chosen, no_answer_score=float(min(1.0, max(0.0, no_answer))))
-
+                # Weighed over all the question's passages, so a passage gets the same window
+                # whichever round reads it.
+                every = focus_spans(question, [p.text for p in passages], focus)
+                ranges = [every[i] for i in idx]
+                chosen = [t[a:b] for t, (a, b) in zip(chosen, ranges)]
+                bases = [a for a, _ in ranges]
+            jobs += [(r, i, b) for i, b in zip(idx, bases)]
+            questions += [question] * len(idx)
+            texts += chosen
+        spans: list[list[tuple[float, int, int, int]]] = [[] for _ in requests]
+        no_answer: list[dict[int, float]] = [{} for _ in requests]
+        if jobs:
+            windows = tokenize_windows(self._tokenizer, questions, texts, self.max_seq_len, self.stride,
+                                       self.max_question_tokens)
+            starts, ends = self._logits(windows, self._later_model if later else None)
+            units = self._units(texts)
+            for w, sl, el in zip(windows, starts, ends):
+                r, pi, base = jobs[w.example_index]
+                text = requests[r][1][pi].text
+                ctx = np.array([o is not None for o in w.offsets])
+                sent_starts, para_starts = units[w.example_index]
+                null, found = decode_window(
+                    sl, el, ctx, self.max_answer_tokens, n_best=n_best,
+                    token_sentence=token_units(w.offsets, sent_starts) if sent_starts is not None else None,
+                    token_paragraph=token_units(w.offsets, para_starts) if para_starts is not None else None,
+                    cross_sentence_factor=self.cross_sentence_factor)
+                no_answer[r][pi] = min(no_answer[r].get(pi, 1.0), null)
+                for score, ts, te in found:
+                    cs, ce = trim_span(text, base + w.offsets[ts][0], base + w.offsets[te][1])
+                    if ce > cs:
+                        spans[r].append((score, pi, cs, ce))
+        return [Candidates(tuple(s), n) for s, n in zip(spans, no_answer)]
 
     def _units(self, texts: Sequence[str]) -> list[tuple[list[int] | None, list[int] | None]]:
         """Sentence and paragraph starts of each text read, for the clean-span rules in use."""
@@ -380,17 +414,77 @@ class SpanReader:
         return out
 
 
-def quantize_dynamic_int8(model):
+# Padding a batch to its longest window may waste at most this share of the batch's tokens.
+PAD_WASTE = 0.15
+
+
+def _length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Positions of ``lengths`` (sorted longest first) cut into consecutive batches of at most
+    ``batch_size`` whose padded size stays within ``PAD_WASTE`` of their real tokens."""
+    out: list[list[int]] = []
+    group: list[int] = []
+    real = 0
+    for k, n in enumerate(lengths):
+        if group and (len(group) >= batch_size
+                      or lengths[group[0]] * (len(group) + 1) > (real + n) * (1 + PAD_WASTE)):
+            out.append(group)
+            group, real = [], 0
+        group.append(k)
+        real += n
+    if group:
+        out.append(group)
+    return out
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What the reader found in some passages of one question, before de-duplication.
+
+    ``spans``: (score, passage index, start, end) in passage offsets, in no particular order;
+    ``no_answer``: passage index -> the lowest no-answer probability of its windows (only the
+    passages read are keys)."""
+
+    spans: tuple[tuple[float, int, int, int], ...] = ()
+    no_answer: Mapping[int, float] = field(default_factory=dict)
+
+    @property
+    def no_answer_score(self) -> float:
+        return float(min(self.no_answer.values(), default=1.0))
+
+    def merge(self, other: "Candidates") -> "Candidates":
+        return Candidates(self.spans + other.spans, {**self.no_answer, **other.no_answer})
+
+    def select(self, passages: Sequence[Passage], top_k: int) -> ReaderOutput:
+        """The ``top_k`` best spans, a span overlapping a better one of the same document dropped
+        (the same text seen through another window or an overlapping chunk)."""
+        cands = sorted(self.spans, key=lambda c: (-c[0], c[1], c[2]))
+        chosen: list[ReadSpan] = []
+        taken: list[tuple[str, int, int]] = []  # document coordinates of accepted spans
+        for score, pi, cs, ce in cands:
+            if len(chosen) >= top_k:
+                break
+            p = passages[pi]
+            ds, de = p.doc_start + cs, p.doc_start + ce
+            if any(d == p.doc_id and ds < b and a < de for d, a, b in taken):
+                continue
+            taken.append((p.doc_id, ds, de))
+            chosen.append(ReadSpan(passage_index=pi, start=cs, end=ce, score=float(min(1.0, max(0.0, score)))))
+        return ReaderOutput(spans=chosen, no_answer_score=float(min(1.0, max(0.0, self.no_answer_score))))
+
+
+def quantize_dynamic_int8(model, per_channel: bool = False):
     """Dynamic int8 quantisation of the Linear layers (weights int8, activations quantised on the
-    fly); the model stays on CPU in eval mode."""
+    fly; one weight scale per output channel when ``per_channel``); the model stays on CPU in eval mode."""
     import torch
 
     try:
-        from torch.ao.quantization import quantize_dynamic
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
     except ImportError:  # pragma: no cover - older layouts
-        from torch.quantization import quantize_dynamic
+        from torch.quantization import per_channel_dynamic_qconfig, quantize_dynamic
     import warnings
 
     with warnings.catch_warnings():  # torch.ao.quantization deprecation notices; still works in 2.13
         warnings.simplefilter("ignore")
+        if per_channel:
+            return quantize_dynamic(model.eval(), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
         return quantize_dynamic(model.eval(), {torch.nn.Linear}, dtype=torch.qint8)

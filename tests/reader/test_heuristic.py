@@ -55,12 +55,14 @@ def test_make_reader_rejects_unknown_names():
 
 
 def test_make_reader_span_fast_is_the_span_reader_in_fast_mode():
+    from qa.reader import SPAN_LATER_QUANTIZATION
     from qa.reader.model import WEIGHTS_DIR
 
     r = make_reader("span-fast")
-    assert r.name == "span-fast" and r.quantize and r.focus_chars and r.weights_dir == WEIGHTS_DIR
-    full = make_reader("span")
+    assert r.name == "span-fast" and r.quantize == "per-tensor" and r.focus_chars and r.weights_dir == WEIGHTS_DIR
+    full = make_reader("span")  # full precision; int8 only for passages read after the first round
     assert full.name == "span" and not full.quantize and full.focus_chars is None
+    assert full.later_quantize == SPAN_LATER_QUANTIZATION == "per-channel"
     assert full.weights_dir == WEIGHTS_DIR
 
 
