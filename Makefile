@@ -55,7 +55,7 @@ bench-large: install  ## 20,963 SQuAD paragraphs end to end, FAISS and Milvus Li
 	$(PY) scripts/bench_large.py all --quiet
 
 scale: install  ## search latency, RAM and recall at 50k / 200k / 1M passages -> reports/scale.md (needs bench-large's vector cache; build ~40 min at nice, timings ~10 min paused)
-	nice -n 5 $(PY) scripts/scale.py build
+	nice -n 5 $(PY) scripts/scale.py build $(SCALE_BUILD_ARGS)
 	scripts/with_training_paused.sh $(PY) scripts/scale.py time
 
 load-test: install  ## 20 logged-in chat clients for 60 s, the app before and now side by side; writes reports/load.md

@@ -67,14 +67,15 @@ def peak_mb() -> float:
 # --- passages ----------------------------------------------------------------------------------
 
 
-def real_passages(data_dir: Path, cache: Path):
-    """(chunks, vectors, paragraph index of each chunk, paragraph texts) of every real paragraph."""
+def real_passages(data_dir: Path, cache: Path, sources: tuple[str, ...] | None = None):
+    """(chunks, vectors, paragraph index of each chunk, paragraph texts) of every real paragraph
+    (of ``sources`` only, names as in ``bench_large.real_paragraphs``, when given)."""
     from qa.chunk import chunk_document
     from qa.config import QAConfig
     from qa.types import Document
 
     config = QAConfig()
-    paragraphs = L.real_paragraphs(data_dir)
+    paragraphs = [p for p in L.real_paragraphs(data_dir) if sources is None or p[0] in sources]
     chunks, owner = [], []
     for i, (_, title, text) in enumerate(paragraphs):
         for c in chunk_document(Document(f"p{i:06d}", title, "", text, ""), config.chunk_sentences,
@@ -121,7 +122,7 @@ def questions(data_dir: Path, cache: Path, paragraph_texts):
 # --- build (unpaused) --------------------------------------------------------------------------
 
 
-def step_build(data_dir: Path, cache: Path, sizes) -> None:
+def step_build(data_dir: Path, cache: Path, sizes, sources: tuple[str, ...] | None = None) -> None:
     import faiss
 
     from qa.index_dense import DenseIndex, DenseSpec
@@ -129,14 +130,14 @@ def step_build(data_dir: Path, cache: Path, sizes) -> None:
 
     folder = cache / "scale"
     folder.mkdir(parents=True, exist_ok=True)
-    chunks, vectors, owner, paragraph_texts = real_passages(data_dir, cache)
+    chunks, vectors, owner, paragraph_texts = real_passages(data_dir, cache, sources)
     q_texts, q_vectors, q_gold = questions(data_dir, cache, paragraph_texts)
     n_real = len(chunks)
     biggest = max(sizes)
     synth_texts, synth_vectors = synthetic_passages(chunks, vectors, max(0, biggest - n_real))
     texts_all = [c.text for c in chunks] + synth_texts
     np.save(folder / "questions.npy", q_vectors)
-    meta = {"real_chunks": n_real, "real_paragraphs": len(paragraph_texts), "questions": len(q_texts),
+    meta = {"real_sources": list(sources) if sources else "all", "real_chunks": n_real, "real_paragraphs": len(paragraph_texts), "questions": len(q_texts),
             "dimension": int(vectors.shape[1]), "sizes": {}}
     R.atomic_write_json(folder / "questions.json", {"texts": q_texts, "gold": q_gold.tolist()})
     np.save(folder / "owner.npy", owner)
@@ -349,8 +350,9 @@ def render(res: dict) -> str:
         f"- **Date / machine:** {R.machine_line(res['machine'])}; FAISS threads {res['faiss_threads']}",
         f"- **Command:** `python scripts/scale.py build` (unpaused, at nice) then `scripts/with_training_paused.sh "
         f"python scripts/scale.py time` (`make scale`)",
-        f"- **Passages:** the first {m['real_chunks']:,} are real: every distinct paragraph in ../shared/data "
-        f"({m['real_paragraphs']:,}), chunked as the product chunks and embedded for real. **The rest are "
+        f"- **Passages:** the first {m['real_chunks']:,} are real: every distinct paragraph "
+        + (f"of {', '.join(m['real_sources'])} " if isinstance(m.get('real_sources'), list) else "")
+        + f"in ../shared/data ({m['real_paragraphs']:,}), chunked as the product chunks and embedded for real. **The rest are "
         "synthetic**: three sentences of three random real chunks, with the normalised sum of those chunks' "
         "vectors; they stand in for volume (latency, memory) and act as distractors, not as news.",
         f"- **Questions:** the {m['questions']:,} held-out SQuAD questions; recall = their own paragraph in the top k. "
@@ -413,6 +415,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--cache", default=None, metavar="DIR",
                     help=f"vectors and indexes (default: $QA_BENCH_CACHE or {L.DEFAULT_CACHE})")
     ap.add_argument("--out", default="reports/scale.md", metavar="MD", help="report (default: %(default)s)")
+    ap.add_argument("--real-sources", default=None, metavar="NAMES",
+                    help="build: only these real collections (comma-separated, e.g. squad_v1.1,squad_train: "
+                    "those bench-large embeds); default every context in ../shared/data")
     return ap.parse_args(argv)
 
 
@@ -422,7 +427,7 @@ def main(argv=None) -> int:
     cache = Path(args.cache or os.environ.get("QA_BENCH_CACHE") or L.DEFAULT_CACHE)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.step == "build":
-        step_build(data_dir, cache, sizes)
+        step_build(data_dir, cache, sizes, tuple(args.real_sources.split(",")) if args.real_sources else None)
     elif args.step == "time":
         step_time(data_dir, cache, sizes, Path(args.out))
     else:
