@@ -49,12 +49,13 @@ def memoise_logits(reader) -> None:
     compute = reader._logits
     cache: dict[tuple, tuple] = {}
 
-    def cached(windows):
-        todo = [w for w in windows if tuple(w.input_ids) not in cache]
+    def cached(windows, model=None):  # ``model``: the reader's cheaper later-round model, if any
+        key = id(model)
+        todo = [w for w in windows if (key, tuple(w.input_ids)) not in cache]
         if todo:
-            for w, s, e in zip(todo, *compute(todo)):
-                cache[tuple(w.input_ids)] = (s, e)
-        got = [cache[tuple(w.input_ids)] for w in windows]
+            for w, s, e in zip(todo, *compute(todo, model)):
+                cache[(key, tuple(w.input_ids))] = (s, e)
+        got = [cache[(key, tuple(w.input_ids))] for w in windows]
         return [g[0] for g in got], [g[1] for g in got]
 
     reader._logits = cached
