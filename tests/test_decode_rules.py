@@ -3,23 +3,16 @@ model, whatever extra argument the reader passes (its later-round model), and re
 in the order asked."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+from .scripts_helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def decode_rules():
-    sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location("decode_rules", SCRIPTS / "decode_rules.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("decode_rules")
 
 
 class CountingReader:

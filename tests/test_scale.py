@@ -2,9 +2,6 @@
 with the normalised sum of their source chunks' vectors, the same for the same seed."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,16 +9,12 @@ import pytest
 from qa.chunk import chunk_document
 from qa.types import Document
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+from .scripts_helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def scale():
-    sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location("scale", SCRIPTS / "scale.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scale")
 
 
 def test_synthetic_passages_recombine_real_sentences(scale, fake_encoder):
