@@ -49,7 +49,7 @@ from qa.eval import report as R  # noqa: E402
 from qa.training import data as SD  # noqa: E402
 
 SIZES = (50_000, 200_000, 1_000_000)
-NPROBES = (8, 16, 32, 64, 128)
+NPROBES = (8, 16, 32, 64, 128, 256, 512)
 DEPTH = 20
 TIMED_QUESTIONS = 300  # single-question searches timed per index (all questions score recall)
 SEED = 0
