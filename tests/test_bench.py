@@ -1,23 +1,17 @@
 """scripts/bench.py helpers that need no model: SQuAD paragraphs become corpus files intact."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from qa.load import load_corpus
 from qa.training.data import SquadRecord
 
-BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
+from .scripts_helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench")
 
 
 def _rec(qid, title, context, answer):

@@ -1,20 +1,14 @@
 """The committed news fixtures are what scripts/make_news_fixtures.py makes of articles.json, so
 the gold that the extraction tests and scripts/extract_quality.py use cannot drift from the pages."""
-import importlib.util
-
 import pytest
 
 from .news_helpers import GOLD, NEWS
-
-SCRIPT = NEWS.parents[2] / "scripts" / "make_news_fixtures.py"
+from .scripts_helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def maker():
-    spec = importlib.util.spec_from_file_location("make_news_fixtures", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("make_news_fixtures")
 
 
 def test_committed_text_fixtures_match_the_gold(maker):
