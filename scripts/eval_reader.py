@@ -527,19 +527,12 @@ def render_md(r: dict) -> str:
         s += _abstention_section(ab, r.get("compare"))
     t = r.get("tydi")
     if t:
-        s += f"\n## TyDi QA GoldP English dev (evaluation only; {t['questions']} questions, gold passage)\n\n"
-        s += "| reader | EM | F1 | answered at min_score / EM / F1 with abstention |\n| --- | ---: | ---: | --- |\n"
-        s += _row("trained, fp32", t.get("trained_fp32"))
-        if r.get("compare", {}).get("tydi"):
-            s += _row("previous reader, fp32", r["compare"]["tydi"])
+        s += _given_context_section(f"TyDi QA GoldP English dev (evaluation only; {t['questions']} questions, gold passage)",
+                                    t, r.get("compare", {}).get("tydi"))
     a = r.get("amazon")
     if a:
-        s += f"\n## SQuADShifts amazon (evaluation only; {a['questions']} of {a['of']} questions, seeded sample)\n\n"
-        s += "| reader | EM | F1 | answered at min_score / EM / F1 with abstention |\n| --- | ---: | ---: | --- |\n"
-        s += _row("trained, fp32", a.get("trained_fp32"))
-        if r.get("compare", {}).get("amazon"):
-            s += _row("previous reader, fp32", r["compare"]["amazon"])
-        s += _row("heuristic baseline", a.get("heuristic"))
+        s += _given_context_section(f"SQuADShifts amazon (evaluation only; {a['questions']} of {a['of']} questions, "
+                                    "seeded sample)", a, r.get("compare", {}).get("amazon"))
     s += (f"\nSQuADShifts {' and '.join(r['trained_on_squadshifts'])} were **trained on** and are not reported as held out.\n")
     if r.get("compare"):
         s += _compare_section(r)
@@ -572,6 +565,17 @@ def _abstention_section(ab: dict, compare: dict | None) -> str:
                       f"{v['has_ans_exact_match']:.1f} | {v['has_ans_f1']:.1f} | {v['no_ans_accuracy']:.1f} | "
                       f"{v['answered']} |\n")
     return s
+
+
+def _given_context_section(title: str, d: dict, previous: dict | None) -> str:
+    """One evaluation-only dataset read with its own passage: the trained reader, the previous one
+    when compared, the heuristic baseline when it was run."""
+    s = f"\n## {title}\n\n"
+    s += "| reader | EM | F1 | answered at min_score / EM / F1 with abstention |\n| --- | ---: | ---: | --- |\n"
+    s += _row("trained, fp32", d.get("trained_fp32"))
+    if previous:
+        s += _row("previous reader, fp32", previous)
+    return s + _row("heuristic baseline", d.get("heuristic"))
 
 
 def _compare_section(r: dict) -> str:
