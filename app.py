@@ -122,7 +122,7 @@ class ChatApp:
             articles = self.articles()
             note = chat.render_interpretation(r.resolution)
             if r.answers:
-                return chat.render_answers(r.answers, articles, min_score=self._min_score()) + note, r.conversation
+                return chat.render_answers(r.answers, articles) + note, r.conversation
             if not articles:
                 return chat.render_error("No articles are indexed yet: add some in the Articles tab, "
                                          "then ask again."), conversation
@@ -140,9 +140,6 @@ class ChatApp:
             log.exception("answering %r failed", str(question)[:200])
             return chat.render_error("Sorry, something went wrong while answering; please try again. "
                                      "The articles and the index are unchanged."), conversation
-
-    def _min_score(self) -> float:
-        return self.pipeline.answer_threshold
 
     def respond(self, question, history, conversation: Conversation | None = None, since=None, until=None,
                 sources=None):

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .extract.dates import readable_date
+from .reader.verify import HIGH_CONFIDENCE, LOW_CONFIDENCE
 
 NO_ANSWER = "I could not find that in the articles."
 ARTICLE_WINDOW = 12_000  # characters of a long article shown around the answer in "whole article"
@@ -44,17 +45,12 @@ def mark(text: str, start: int, end: int, tag: str = "mark") -> str:
     return f"{esc(text[:start])}<{tag}>{esc(text[start:end])}</{tag}>{esc(text[end:])}"
 
 
-def confidence(score: float, min_score: float = 0.0) -> str:
-    """high / medium / low: the reader's score placed in thirds of the range above its threshold.
-
-    The threshold differs between readers (each is calibrated on its own), so the bands follow it
-    rather than fixed numbers.
-    """
-    floor = min(max(float(min_score), 0.0), 0.99)
-    position = (float(score) - floor) / (1.0 - floor)
-    if position >= 2 / 3:
+def confidence(score: float, low_below: float = LOW_CONFIDENCE, high_from: float = HIGH_CONFIDENCE) -> str:
+    """high / medium / low for a calibrated P(right) (qa/reader/verify.py): "low" only below
+    ``low_below`` (an answer more likely wrong than right), "high" from ``high_from``."""
+    if score >= high_from:
         return "high"
-    if position >= 1 / 3:
+    if score >= low_below:
         return "medium"
     return "low"
 
@@ -116,8 +112,9 @@ def render_citation(citation, article: ArticleView | None) -> str:
     return "".join(parts)
 
 
-def render_answers(answers: Sequence, articles: Mapping[str, ArticleView], min_score: float = 0.0) -> str:
-    """One block per distinct answer: the span in bold, a confidence cue, then its citations."""
+def render_answers(answers: Sequence, articles: Mapping[str, ArticleView], low_confidence: float = LOW_CONFIDENCE) -> str:
+    """One block per distinct answer: the span in bold, a confidence cue with the answer's P(right),
+    then its citations. "low confidence" is shown only below ``low_confidence``."""
     if not answers:
         return f'<p class="qa-none">{esc(NO_ANSWER)}</p>'
     blocks = []
@@ -125,14 +122,14 @@ def render_answers(answers: Sequence, articles: Mapping[str, ArticleView], min_s
     if lead:
         blocks.append(f'<p class="qa-lead">{lead}</p>')
     for n, answer in enumerate(answers, 1):
-        level = confidence(answer.score, min_score)
+        level = confidence(answer.score, low_confidence)
         number = f"{n}. " if len(answers) > 1 else ""
         shown = answer.citations[:MAX_CITATIONS_SHOWN]
         more = len(answer.citations) - len(shown)
         blocks.append(
             f'<div class="qa-answer"><p>{number}<b class="qa-span">{esc(answer.text)}</b> '
-            f'<span class="qa-conf qa-conf-{level}" title="reader score {answer.score:.2f}">'
-            f"{level} confidence</span></p>"
+            f'<span class="qa-conf qa-conf-{level}" title="estimated probability that this answer is right">'
+            f"{level} confidence · {100 * answer.score:.0f}% likely right</span></p>"
             + "".join(render_citation(c, articles.get(c.doc_id)) for c in shown)
             + (f'<p class="qa-more">… and {more} more place{"s" if more > 1 else ""} in the articles.</p>'
                if more > 0 else "")

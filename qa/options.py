@@ -29,8 +29,9 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
                        help="read every retrieved passage, in full precision (default: the best first, the "
                             "rest only while they could still change the answer, in int8; qa/adaptive.py)")
     group.add_argument("--min-score", type=float, default=None, metavar="S",
-                       help="answer only above this score (default: the calibrated threshold: the answer ranker's "
-                            "when the reader ships one, else the reader's)")
+                       help="answer only when P(right) is at least S (default: the verifier's calibrated threshold "
+                            "for a 20%% unanswerable prior, README 'Confidence'; lower answers more, higher "
+                            "abstains more)")
     add_backend_arguments(parser)
 
 

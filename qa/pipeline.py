@@ -25,6 +25,7 @@ from .retrieve import MODES, HybridRetriever
 from .backends import Backend, ChunkIndex, UpdateReport, make_backend
 from . import rank
 from .rank import AnswerRanker
+from .reader.verify import AnswerVerifier
 from .types import Answer, Citation, Document, Hit, Passage, ReaderOutput
 from .metrics import normalize_answer
 
@@ -223,10 +224,23 @@ class Pipeline:
         return getattr(self.reader, "ranker", None)
 
     @property
+    def verifier(self) -> AnswerVerifier | None:
+        """The second opinion on answerability (qa/reader/verify.py) that the reader ships, fitted
+        with its ranker: its P(right) is the score people see. None: the ranker's score is shown."""
+        return getattr(self.reader, "verifier", None) if self.ranker is not None else None
+
+    @property
     def answer_threshold(self) -> float:
         """Answers scoring below this are withheld: the ``min_score`` given to the pipeline, else the
-        ranker's calibrated threshold, else the reader's."""
+        verifier's calibrated threshold, else the ranker's, else the reader's."""
+        if self.min_score is None and self.verifier is not None:
+            return self.verifier.min_score
         return self._threshold(self.ranker)
+
+    def _answer_threshold(self, ranker: AnswerRanker | None, verifier: AnswerVerifier | None) -> float:
+        if self.min_score is None and verifier is not None:
+            return verifier.min_score
+        return self._threshold(ranker)
 
     def _threshold(self, ranker: AnswerRanker | None) -> float:
         # the pipeline's own min_score wins; else the threshold calibrated for the score in use
@@ -247,8 +261,8 @@ class Pipeline:
         started = time.perf_counter()
         r = self.read(question, top_k=self._spans_wanted(top_k), mode=mode, filter=filter,
                       min_score=min_score, search=search)
-        answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
-                   if r.output else [])
+        answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker,
+                                 question=question) if r.output else [])
         self.last_timings = {**r.timings, "total": time.perf_counter() - started}
         self.last_passages_read = r.passages_read
         return answers
@@ -262,8 +276,8 @@ class Pipeline:
         started = time.perf_counter()
         readings = self.read_many(questions, top_k=self._spans_wanted(top_k), mode=mode, filter=filter,
                                   min_score=min_score)
-        out = [self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
-               if r.output else [] for r in readings]
+        out = [self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker,
+                             question=q) if r.output else [] for q, r in zip(questions, readings)]
         if readings:
             self.last_timings = {**readings[-1].timings, "total": time.perf_counter() - started}
         return out
@@ -297,18 +311,23 @@ class Pipeline:
         """What the chat shows when there is no answer: the best-matching chunks."""
         return self.retrieve(question, top_k=n, filter=filter)
 
-    def _answers(self, output, passages, hits, documents, top_k, min_score, ranker=None) -> list[Answer]:
+    def _answers(self, output, passages, hits, documents, top_k, min_score, ranker=None,
+                 question: str | None = None) -> list[Answer]:
         """Reader spans -> distinct ``Answer``s with citations; ``documents`` maps doc_id to the
         ``Document`` each passage was cut from (the index's, or the one ``ask_context`` text).
         With a ``ranker`` an answer's score is its probability of being right given the reader
-        score and the passage's retrieval ranks, and answers are ordered by it."""
+        score and the passage's retrieval ranks, and answers are ordered by it; with the
+        ``verifier`` too (and the ``question``), the score is the verifier's P(right)."""
+        verifier = self.verifier if ranker is not None and question is not None else None
         if min_score is None:
-            min_score = self._threshold(ranker)
+            min_score = self._answer_threshold(ranker, verifier)
         scored = [(span.score, span) for span in output.spans]
         if ranker is not None:
             scored = [(ranker.score(span.score, span.passage_index, hits[span.passage_index].ranks,
                                     output.no_answer_score), span) for span in output.spans]
             scored.sort(key=lambda pair: -pair[0])  # stable: reader order breaks ties
+        if verifier is not None:
+            scored = verified_scores(verifier, clean_question(question), scored, passages)
         answers: list[Answer] = []
         by_text: dict[str, int] = {}
         for score, span in scored:
@@ -342,6 +361,18 @@ class Pipeline:
             by_text[key] = len(answers)
             answers.append(Answer(text=citation.text, score=score, citations=[citation], reader=self.reader.name))
         return answers[:top_k]
+
+
+def verified_scores(verifier: AnswerVerifier, question: str, scored, passages):
+    """(P(right), span) by the verifier, best first, for ranker-scored ``(probability, span)`` pairs.
+    Each answer's margin is taken against the best candidate with *other* words."""
+    texts = [normalize_answer(passages[s.passage_index].text[s.start:s.end]) for _, s in scored]
+    out = []
+    for i, (p, span) in enumerate(scored):
+        other = max((q for j, (q, _) in enumerate(scored) if texts[j] != texts[i]), default=None)
+        out.append((verifier.score(question, passages[span.passage_index].text, span.start, span.end, p, other), span))
+    out.sort(key=lambda pair: -pair[0])
+    return out
 
 
 def _sentence_around(sentences, start: int, end: int) -> tuple[int, int]:

@@ -20,7 +20,7 @@ def answer_lines(answers: Sequence) -> list[str]:
         return [NO_ANSWER]
     lines = []
     for i, a in enumerate(answers, 1):
-        lines.append(f"{i}. {a.text}    (score {a.score:.2f})")
+        lines.append(f"{i}. {a.text}    ({100 * a.score:.0f}% likely right)")
         for c in a.citations:
             lines.append(f"   [{c.credit()}] {c.doc_id}, characters {c.start}-{c.end}")
             lines.append(f"   \"{c.sentence}\"")

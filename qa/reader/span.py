@@ -243,6 +243,10 @@ class SpanReader:
         # Scores answers found through retrieval (reader score + passage ranks); qa/rank.py. A
         # variant's own ranker when one was fitted for it, else the one of the weights' own reader.
         self.ranker = load_ranker(meta, self.name)
+        from qa.reader.verify import load_verifier
+
+        # The second opinion on answerability, fitted on this reader's behaviour (qa/reader/verify.py).
+        self.verifier = load_verifier(meta, self.name)
         self._model = None
         self._later_model = None
         self._tokenizer = None

@@ -262,6 +262,7 @@ def build_training_windows(
     cross_negative_fraction: float = 0.0,
     unanswerable_keep_fraction: float | None = None,
     ambiguous: str = "first",
+    unanswerable_repeat: int = 1,
 ) -> tuple[list[Window], dict]:
     """Training windows with start/end labels from each record's first answer.
 
@@ -277,6 +278,8 @@ def build_training_windows(
     and whose start was recovered, not given (``SquadRecord.alt_starts``): ``"first"`` trusts the
     recovered start, ``"drop"`` skips the question, ``"marginal"`` labels every occurrence inside
     the window (``Window.alt_positions``) so the loss can sum their probabilities.
+    ``unanswerable_repeat`` > 1 trains on each kept window of a real unanswerable question that many
+    times per pass (they are ~2% of questions: weighting them up is the cheapest way to be heard).
     Returns the windows and counts.
     """
     if ambiguous not in ("first", "drop", "marginal"):
@@ -331,7 +334,7 @@ def build_training_windows(
             if rec.is_impossible:
                 stats["unanswerable_windows"] += 1
                 if rng.random() < unanswerable_keep_fraction:
-                    kept.append(w)
+                    kept.extend([w] * max(1, int(unanswerable_repeat)))
                     stats["negatives_kept"] += 1
                 else:
                     stats["negatives_dropped"] += 1

@@ -39,6 +39,7 @@ from qa.training.data import (
     tuning_records,
 )
 from qa.training.tuning import abstention_sweep, predict_records
+from qa.training.unanswerable import generate_unanswerable
 from qa.training.weights import keep_layers, trained_state_from
 
 MASK_VALUE = -1e4
@@ -46,6 +47,16 @@ MASK_VALUE = -1e4
 
 def log(msg: str) -> None:
     print(f"[{datetime.now(timezone.utc).strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def bf16_hardware() -> bool:
+    """The CPU has native bf16 arithmetic (AVX512-BF16 or AMX): autocast is faster there, and
+    emulated (slower) elsewhere."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
 
 
 def set_seed(seed: int) -> None:
@@ -285,7 +296,20 @@ def train(args) -> int:
         cross_negative_fraction=float(cfg.get("cross_negative_fraction", 0.0)),
         unanswerable_keep_fraction=cfg.get("unanswerable_keep_fraction"),
         ambiguous=cfg.get("ambiguous_answers", "first"),
+        unanswerable_repeat=int(cfg.get("unanswerable_repeat", 1)),
     )
+    if cfg.get("generated_unanswerable"):
+        # Made-up unanswerable questions (qa/training/unanswerable.py), every window labelled
+        # no-answer; they are not records of ``recs`` (example_index -1).
+        gen, gen_stats = generate_unanswerable(recs, cfg["generated_unanswerable"], seed)
+        gen_windows, _ = build_training_windows(
+            [g.record for g in gen], tok, cfg["max_seq_len"], cfg["train_stride"], cfg["max_question_tokens"],
+            1.0, seed, unanswerable_keep_fraction=1.0)
+        for w in gen_windows:
+            w.example_index = -1
+        windows += gen_windows
+        stats["generated"] = gen_stats
+        stats["generated_windows"] = len(gen_windows)
     compact_for_training(windows)
     log(f"training records={len(recs)} from {', '.join(sources)} windows={json.dumps(stats)}")
     tune_all = tuning_records(data_dir)
@@ -410,6 +434,9 @@ def train(args) -> int:
 
     from tqdm import tqdm
 
+    use_bf16 = bool(cfg.get("autocast_bf16")) and bf16_hardware()
+    log(f"bf16 autocast: {'on' if use_bf16 else 'off'}"
+        + ("" if use_bf16 or not cfg.get("autocast_bf16") else " (no bf16 hardware on this CPU)"))
     model.train()
     bar = tqdm(total=total, initial=step, desc="train", mininterval=30, file=sys.stdout)
     stop_reason = "max_steps"
@@ -428,8 +455,9 @@ def train(args) -> int:
             batch = collate(batch_windows)
             if any(w.alt_positions for w in batch_windows):
                 batch["start_targets"], batch["end_targets"] = target_masks(batch_windows, batch["input_ids"].shape[1])
-            sl, el = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
-            loss = span_loss(sl, el, batch)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                sl, el = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+            loss = span_loss(sl.float(), el.float(), batch)
             if teacher is not None:
                 with torch.no_grad():
                     tsl, tel = teacher(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
