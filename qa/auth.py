@@ -50,7 +50,7 @@ def hash_password(password: str, salt: bytes | None = None, **cost: int) -> dict
 
 def verify_password(password: str, stored: dict) -> bool:
     """True when ``password`` matches ``stored`` (constant-time comparison of the hashes)."""
-    if stored.get("kdf") != "scrypt":
+    if stored.get("kdf") != "scrypt" or "\0" in password:  # scrypt would stop reading at a NUL
         return False
     try:
         again = hash_password(password, bytes.fromhex(stored["salt"]),
@@ -109,6 +109,8 @@ class Users:
                              "starting with a letter or digit")
         if len(password) < MIN_PASSWORD_CHARS:
             raise UsersError(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
+        if "\0" in password:  # hashlib.scrypt reads a password only up to its first NUL
+            raise UsersError("the password must not contain a NUL character")
         return Users({**self.entries, name: {"role": "admin" if admin else "user", **hash_password(password)}})
 
     def without(self, name: str) -> "Users":

@@ -46,6 +46,26 @@ class Guarded:
     clock: Clock
     upload_folder: Path
 
+    def reset(self, tmp_path: Path, lifetime: float = 3600.0, limits: UploadLimits | None = None,
+              may_upload=None) -> "Guarded":
+        """The same app with fresh state (users file, sessions, throttle, budget, clock, cookies,
+        upload folder): building a Gradio app takes a second, resetting it nothing."""
+        self.clock.now = 1000.0
+        self.users_path = write_users(tmp_path / "users.json")
+        users = LiveUsers(self.users_path)
+        g = self.guard
+        g.users = users
+        g.may_upload = may_upload or (lambda name: users.is_admin(name))
+        g.sessions = SessionBook(lifetime=lifetime, clock=self.clock)
+        g.throttle = LoginThrottle(clock=self.clock)
+        g.budget = UploadBudget(limits or UploadLimits(), clock=self.clock)
+        self.app.tokens.clear()
+        self.client.cookies.clear()
+        self.upload_folder = tmp_path / "gradio-uploads"
+        self.upload_folder.mkdir(exist_ok=True)
+        self.app.uploaded_file_dir = str(self.upload_folder)
+        return self
+
     def login(self, name: str = "ana", password: str = PASSWORD, **kwargs):
         return self.client.post("/login", data={"username": name, "password": password}, **kwargs)
 

@@ -39,6 +39,7 @@ def test_check_accepts_only_the_right_name_and_password(tmp_path):
     assert not users.check("ana", PASSWORD + "!")
     assert not users.check("bob", PASSWORD)
     assert not users.check("ana", "")
+    assert not users.check("ana", PASSWORD + "\0")  # hashlib.scrypt stops at a NUL: found by a probe
     assert not users.check(None, None)
 
 
@@ -55,6 +56,7 @@ def test_roles():
 
 @pytest.mark.parametrize("name, password, message", [
     ("", PASSWORD, "not allowed"), ("../etc", PASSWORD, "not allowed"), ("ana", "short", "at least"),
+    ("ana", PASSWORD + "\0tail", "NUL"),
 ])
 def test_bad_names_and_short_passwords_are_refused(name, password, message):
     with pytest.raises(auth.UsersError, match=message):
