@@ -92,8 +92,11 @@ class GuardMiddleware:
         method = scope.get("method", "GET")
         server = scope.get("server") or (None, None)
         client = (scope.get("client") or ("unknown", 0))[0]
-        refusal = g.names.refusal(headers.get("host"), headers.get("origin"), server[0],
-                                  headers.get("sec-fetch-site"), method)
+        if len(headers.getlist("host")) > 1 or len(headers.getlist("origin")) > 1:
+            refusal = "the request has more than one Host or Origin header"
+        else:
+            refusal = g.names.refusal(headers.get("host"), headers.get("origin"), server[0],
+                                      headers.get("sec-fetch-site"), method)
         if refusal:
             log.warning("refused %s %s from %s: %s", method, scope.get("path", "")[:200], client, refusal)
             if scope["type"] == "websocket":
