@@ -78,6 +78,7 @@ def guarded(tmp_path: Path, login: bool = True, bind: str = "127.0.0.1", allowed
     from starlette.testclient import TestClient
 
     clock = Clock()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     users_path = write_users(tmp_path / "users.json") if login else None
     users = LiveUsers(users_path) if login else None
     if may_upload is None:
