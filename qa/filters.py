@@ -30,7 +30,7 @@ def check_date(value: str, what: str = "date") -> str:
     try:
         datetime.date(int(year), int(month), int(day))
     except ValueError:
-        where = "month" if not 1 <= int(month) <= 12 else "day" if len(v) == 10 else "year"
+        where = "year" if int(year) < 1 else "month" if not 1 <= int(month) <= 12 else "day"
         raise ValueError(f"{what} {v!r} is not a date on the calendar (no such {where}): write it as "
                          "YYYY-MM-DD, e.g. 2020-02-29") from None
     return v
