@@ -3,7 +3,8 @@
 For every request it
 - refuses a ``Host`` the server does not answer to and a cross-origin ``Origin`` (403),
 - answers ``POST /login`` itself: throttled per user name and per client address, the scrypt
-  check run in a worker thread (never on the event loop), at most ``checks_at_once`` at a time,
+  check run in a worker thread (never on the event loop), at most ``checks_at_once`` at a time
+  (half the cores),
 - ends sessions that expired or whose user was removed or changed (``sessions.SessionBook``),
   by dropping the token from Gradio's token table before Gradio looks at it,
 - bounds ``POST /gradio_api/upload`` (``uploads.UploadBudget``): who may upload, how much, how
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +44,8 @@ class Guard:
     sessions: SessionBook = field(default_factory=SessionBook)
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     budget: uploads.UploadBudget = field(default_factory=uploads.UploadBudget)
-    checks_at_once: int = 2
+    # scrypt checks running at once: half the cores, so guessing never takes the whole machine
+    checks_at_once: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
     sweep_every: float = 60.0
     _limiter: object = None
     _last_sweep: float = 0.0
