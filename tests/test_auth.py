@@ -108,6 +108,9 @@ def test_qa_users_command_adds_lists_and_removes(tmp_path):
     assert short.returncode == 2 and "at least" in short.stderr
     assert qa("remove", "ben").returncode == 0
     assert list(auth.Users.load(path).entries) == ["ana"]
+    out = qa("logout", "ana")  # ends ana's sessions in a running chat (her session generation goes up)
+    assert out.returncode == 0 and auth.Users.load(path).entries["ana"]["sessions"] == 1
+    assert auth.Users.load(path).check("ana", PASSWORD)
 
 
 def test_the_app_refuses_a_public_interface_without_users(tmp_path, capsys):
@@ -150,7 +153,7 @@ def test_read_only_refuses_even_admins(app_with_users, tmp_path):
 
 # ------------------------------------------------------------------ issue 22: logins, sessions, serving
 
-from qa.security import hosts, uploads  # noqa: E402
+from qa.security import uploads  # noqa: E402
 from qa.security.uploads import UploadLimits  # noqa: E402
 
 from .security_helpers import files_under, guarded  # noqa: E402
