@@ -31,6 +31,8 @@ log = logging.getLogger("qa.security")
 
 LOGIN_BODY_BYTES = 16_384
 UPLOAD_PATH = "/gradio_api/upload"
+# Any other request body (a question with its chat history, at most ~20 messages): far below this.
+OTHER_BODY_BYTES = 8_000_000
 
 
 @dataclass
@@ -120,6 +122,19 @@ class GuardMiddleware:
         if scope["type"] == "http" and method == "POST" and path.rstrip("/") == UPLOAD_PATH:
             await self.upload(scope, receive, send, username, client)
             return
+        if scope["type"] == "http" and method not in ("GET", "HEAD", "OPTIONS"):
+            # Gradio parses multipart bodies into temporary files on other routes too
+            # (component_server, process_recording): files come in through the upload route only.
+            if headers.get("content-type", "").lower().startswith("multipart/"):
+                log.warning("refused a multipart %s %s from %s", method, path[:200], client)
+                await _respond(415, "files can only be sent to the upload route")(scope, receive, send)
+                return
+            length = _content_length(scope)
+            if length is not None and length > OTHER_BODY_BYTES:
+                await _respond(413, f"the request body is larger than {OTHER_BODY_BYTES // 1_000_000} MB")(
+                    scope, receive, send)
+                return
+            receive = _bounded(receive, OTHER_BODY_BYTES)
         await self.app(scope, receive, send)
 
     # ------------------------------------------------------------------ sessions
@@ -251,6 +266,23 @@ def _content_length(scope) -> int | None:
                 return None
             return n if n >= 0 else None
     return None
+
+
+def _bounded(receive, limit: int):
+    """``receive`` that reports a disconnect once more than ``limit`` body bytes arrived (a body
+    sent without a Content-Length cannot grow without end)."""
+    seen = 0
+
+    async def bounded():
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                return {"type": "http.disconnect"}
+        return message
+
+    return bounded
 
 
 async def _read_body(receive, limit: int) -> bytes | None:

@@ -83,6 +83,20 @@ def test_a_cross_site_post_without_origin_is_refused(g, site, status):
     assert r.status_code == status
 
 
+@pytest.mark.parametrize("path", ["/gradio_api/component_server", "/gradio_api/process_recording",
+                                  "/gradio_api/queue/join", "/gradio_api/upload_progress", "/config"])
+def test_files_go_through_the_upload_route_only(g, path, tmp_path):
+    r = g.client.post(path, files={"video": ("a.mp4", b"x" * 1000), "files": ("b.txt", b"y")})
+    assert r.status_code == 415 and "upload route" in r.json()["detail"]
+    assert list(g.upload_folder.iterdir()) == []
+
+
+def test_an_oversized_request_body_is_refused(g):
+    r = g.client.post("/gradio_api/queue/join", content=b"{" + b" " * 8_000_001 + b"}",
+                      headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "larger than 8 MB" in r.json()["detail"]
+
+
 def test_a_foreign_host_is_refused_before_the_password_is_checked(tmp_path):
     g = guarded(tmp_path)
     r = g.client.post("/login", data={"username": "ana", "password": "guess"}, headers={"host": "evil.example"})
