@@ -359,3 +359,15 @@ def news_app_for_login(tmp_path):
                  encoder=FakeEncoder())
     p.warm_up()
     return chat_app.ChatApp(p), [d.title for d in p.documents]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--allowed-host", "*"], "needs a login"),
+    (["--session-hours", "0"], "--session-hours"),
+    (["--upload-space-mb", "0"], "--upload-space-mb"),
+    (["--host", "127.0.0.1.nip.io"], "is a name, not a loopback address"),
+])
+def test_the_app_refuses_unsafe_serving_options_before_loading_anything(tmp_path, capsys, argv, message):
+    code = chat_app.main([*argv, "--corpus", str(tmp_path), "--index-dir", str(tmp_path / "i"), "--reader", "heuristic"])
+    assert code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "i").exists()
