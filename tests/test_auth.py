@@ -371,3 +371,31 @@ def test_the_app_refuses_unsafe_serving_options_before_loading_anything(tmp_path
     code = chat_app.main([*argv, "--corpus", str(tmp_path), "--index-dir", str(tmp_path / "i"), "--reader", "heuristic"])
     assert code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "i").exists()
+
+
+def test_the_page_answers_while_password_checks_are_still_running(tmp_path):
+    """Deterministic form of "guessing does not slow the page": with every check held in its thread,
+    the page still answers (before issue 22 the check ran on the event loop and the page waited)."""
+    import threading
+    import time
+
+    g = guarded(tmp_path)
+    release = threading.Event()
+    real = g.guard.users.check
+
+    def held_check(name, password):
+        release.wait(20)
+        return real(name, password)
+
+    g.guard.users.check = held_check
+    with g.client:
+        logins = [threading.Thread(target=g.login, args=(f"user{i}", "guess")) for i in range(4)]
+        for t in logins:
+            t.start()
+        time.sleep(0.3)  # the logins are in, their checks held
+        started = time.monotonic()
+        assert g.client.get("/").status_code == 200
+        assert time.monotonic() - started < 5 and not release.is_set()
+        release.set()
+        for t in logins:
+            t.join(20)
