@@ -103,7 +103,7 @@ class GuardMiddleware:
             refusal = g.names.refusal(headers.get("host"), headers.get("origin"), server[0],
                                       headers.get("sec-fetch-site"), method)
         if refusal:
-            log.warning("refused %s %s from %s: %s", method, scope.get("path", "")[:200], client, refusal)
+            log.warning("refused %s %r from %s: %s", method, scope.get("path", "")[:200], client, refusal)
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
                 return
@@ -126,7 +126,7 @@ class GuardMiddleware:
             # Gradio parses multipart bodies into temporary files on other routes too
             # (component_server, process_recording): files come in through the upload route only.
             if headers.get("content-type", "").lower().startswith("multipart/"):
-                log.warning("refused a multipart %s %s from %s", method, path[:200], client)
+                log.warning("refused a multipart %s %r from %s", method, path[:200], client)
                 await _respond(415, "files can only be sent to the upload route")(scope, receive, send)
                 return
             length = _content_length(scope)

@@ -167,3 +167,13 @@ def test_a_throttled_answer_has_retry_after_and_is_fast(g):
     r = g.login()
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
     assert "try again in" in _detail(r) and time.monotonic() - started < 1.0  # no scrypt for a refused attempt
+
+
+@pytest.mark.parametrize("name", ["ana\nWARNING qa.security: login of 'ana' ok", "ana\r\nforged", "ana\x1b[2Jclear"])
+def test_a_name_cannot_forge_log_lines(g, caplog, name):
+    caplog.set_level("INFO", logger="qa.security")
+    g.login(name, "guess")
+    g.client.get("/x%0Aforged", headers={"host": "evil.example"})
+    for record in caplog.records:
+        text = record.getMessage()
+        assert "\n" not in text and "\r" not in text and "\x1b" not in text, text
