@@ -312,11 +312,13 @@ def test_uploads_are_bounded_per_user_and_in_total_and_leave_nothing_when_refuse
 def test_stale_partial_uploads_are_swept_and_discard_stays_inside_the_folder(tmp_path):
     folder = tmp_path / "up"
     (folder / "abc").mkdir(parents=True)
-    part = folder / "tmpxyz"
+    part = folder / "tmpab12_xyz"
     part.write_bytes(b"partial")
     os_time = part.stat().st_mtime
     assert uploads.sweep(folder, stale_after=600, now=os_time + 10) == 0
+    (folder / "notes.txt").write_text("not a part file")
     assert uploads.sweep(folder, stale_after=600, now=os_time + 601) == 1 and not part.exists()
+    assert (folder / "notes.txt").exists()
     kept = tmp_path / "outside.txt"
     kept.write_text("mine")
     assert not uploads.discard(kept, folder) and kept.exists()

@@ -238,6 +238,10 @@ class GuardMiddleware:
             await self.app(scope, receive, capture)
         finally:
             g.budget.finished(who)
+            if folder and not g.budget.uploads_in_flight():
+                # Gradio leaves the part file of a broken upload behind (even when it answers 200
+                # with no file); with no upload running, every part file is a leftover.
+                await anyio.to_thread.run_sync(lambda: uploads.sweep(folder, stale_after=-1))
         status = started.get("status", 500)
         if status == 200:
             try:

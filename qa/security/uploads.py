@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import tempfile
 import threading
 import time
 from collections import defaultdict, deque
@@ -75,10 +77,17 @@ def discard(path: str | Path, upload_folder: str | Path | None) -> bool:
     return True
 
 
+# tempfile.NamedTemporaryFile's names: what Gradio's upload parser writes a part into
+PART_FILE = re.compile(r"tmp[a-z0-9_]{8}")
+
+
 def sweep(upload_folder: str | Path, stale_after: float = 600.0, now: float | None = None) -> int:
-    """Remove part files (top-level regular files, as Gradio's upload parser leaves behind when an
-    upload is refused or broken off) untouched for ``stale_after`` seconds; returns how many."""
+    """Remove part files (top-level ``tmpXXXXXXXX`` files, as Gradio's upload parser leaves behind
+    when an upload is refused or broken off) untouched for ``stale_after`` seconds; returns how
+    many. Never in the system's temporary folder itself (GRADIO_TEMP_DIR=/tmp would share it)."""
     now = time.time() if now is None else now
+    if os.path.realpath(upload_folder) in (os.path.realpath(tempfile.gettempdir()), "/"):
+        return 0
     removed = 0
     try:
         entries = list(os.scandir(upload_folder))
@@ -86,7 +95,8 @@ def sweep(upload_folder: str | Path, stale_after: float = 600.0, now: float | No
         return 0
     for entry in entries:
         try:
-            if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > stale_after:
+            if (PART_FILE.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+                    and now - entry.stat(follow_symlinks=False).st_mtime > stale_after):
                 os.unlink(entry.path)
                 removed += 1
         except OSError:
@@ -143,6 +153,10 @@ class UploadBudget:
             self._in_flight[who] += 1
             self._history[who].append((now, declared))
         return None
+
+    def uploads_in_flight(self) -> int:
+        with self._lock:
+            return sum(self._in_flight.values())
 
     def finished(self, who: str) -> None:
         with self._lock:

@@ -156,3 +156,32 @@ def test_read_only_refuses_uploads_at_the_route(tmp_path):
     r = g.client.post("/gradio_api/upload", files={"files": ("a.txt", ARTICLE)})
     assert r.status_code == 403 and "only administrators" in r.json()["detail"]
     assert list(g.upload_folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("body", [
+    b"--x\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\nhalf an upload",
+    b"--x\r\nContent-Disposition: form-data; name=\"files\"\r\n\r\nno file name--x--",
+    b"not multipart at all",
+])
+def test_a_malformed_upload_gets_an_answer_and_leaves_no_part_file(rig, body):
+    g, _, _ = rig
+    g.clock.now += 7200
+    r = g.client.post("/gradio_api/upload", content=body, headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert r.status_code in (200, 400) and r.text
+    assert [p for p in g.upload_folder.iterdir() if p.is_file()] == []  # no part file at the top
+    for p in r.json() if r.status_code == 200 else []:
+        assert p.startswith(str(g.upload_folder))
+
+
+def test_a_file_gradio_refuses_mid_upload_leaves_no_part_file(rig):
+    """Gradio's parser refuses a file over its size limit after it began writing it."""
+    g, _, _ = rig
+    blocks = g.app.get_blocks()
+    limit, blocks.max_file_size = blocks.max_file_size, 1000
+    try:
+        g.clock.now += 7200
+        r = g.client.post("/gradio_api/upload", files={"files": ("big.txt", b"x" * 200_000)})
+    finally:
+        blocks.max_file_size = limit
+    assert r.status_code == 413 and "maximum allowed size" in r.text
+    assert [p for p in g.upload_folder.rglob("*") if p.is_file()] == []
