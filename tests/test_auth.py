@@ -401,3 +401,20 @@ def test_the_page_answers_while_password_checks_are_still_running(tmp_path):
         release.set()
         for t in logins:
             t.join(20)
+
+
+def test_the_app_s_options_reach_the_guard(tmp_path):
+    from qa.security import serving
+    from qa.security.sessions import LiveUsers
+
+    path = tmp_path / "users.json"
+    auth.Users({}).with_user("ana", PASSWORD, admin=True).save(path)
+    args = chat_app.build_parser().parse_args(["--host", "0.0.0.0", "--users", str(path), "--session-hours", "2",
+                                               "--allowed-host", "qa.newsroom.example", "--upload-mb-per-hour", "7"])
+    access, guard = serving.guard_for(args, auth.server_access(args.host, False, path, False), path)
+    assert isinstance(access.users, LiveUsers) and guard.users is access.users and access.may_edit("ana")
+    assert guard.sessions.lifetime == 7200 and guard.budget.limits.per_user_bytes_per_hour == 7_000_000
+    assert guard.names.refusal("qa.newsroom.example", None) is None
+    assert guard.names.refusal("evil.example", None) is not None
+    kwargs = serving.launch_kwargs(guard)
+    assert kwargs["auth"] == guard.gradio_auth and "wait" in kwargs["auth_message"]

@@ -193,11 +193,10 @@ class GuardMiddleware:
         from starlette.responses import JSONResponse
 
         response = JSONResponse({"success": True})
-        age = int(g.sessions.lifetime)
-        response.set_cookie(f"access-token-{app.cookie_id}", token, max_age=age, httponly=True,
-                            samesite="lax", secure=True)
-        response.set_cookie(f"access-token-unsecure-{app.cookie_id}", token, max_age=age, httponly=True,
-                            samesite="lax")
+        # Browser-session cookies (gone when the browser closes, e.g. on a shared newsroom PC); the
+        # server ends the session at its lifetime whatever the browser keeps.
+        response.set_cookie(f"access-token-{app.cookie_id}", token, httponly=True, samesite="lax", secure=True)
+        response.set_cookie(f"access-token-unsecure-{app.cookie_id}", token, httponly=True, samesite="lax")
         await response(scope, receive, send)
 
     # ------------------------------------------------------------------ uploads
