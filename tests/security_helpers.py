@@ -3,6 +3,7 @@ it with no server, no socket and no model, so login, session, Host/Origin and up
 milliseconds. ``guarded(...)`` builds one; the users file is real (scrypt at a cheap cost)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from qa.security.hosts import ServedNames
 from qa.security.sessions import LiveUsers, SessionBook
 from qa.security.throttle import LoginThrottle
 from qa.security.uploads import UploadBudget, UploadLimits
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: nothing leaves the machine
 
 PASSWORD = "correct horse battery"
 CHEAP = {"n": 2 ** 10}  # the guard, not scrypt, is under test: cheap hashes keep tests fast
@@ -88,7 +91,7 @@ def guarded(tmp_path: Path, login: bool = True, bind: str = "127.0.0.1", allowed
                   throttle=throttle or LoginThrottle(clock=clock),
                   budget=UploadBudget(limits or UploadLimits(), clock=clock))
     if demo is None:
-        with gr.Blocks() as demo:
+        with gr.Blocks(analytics_enabled=False) as demo:
             box, out = gr.Textbox(), gr.Textbox()
             box.submit(lambda x: x, box, out, api_name="echo")
     demo.auth = guard.gradio_auth if login else None

@@ -143,7 +143,7 @@ def live(tmp_path_factory):
     from qa.security.guard import Guard
 
     guard = Guard(names=ServedNames.for_server("127.0.0.1"))
-    with gr.Blocks() as demo:
+    with gr.Blocks(analytics_enabled=False) as demo:
         box, out = gr.Textbox(), gr.Textbox()
         box.submit(lambda x: x, box, out, api_name="echo")
     port = free_port()
