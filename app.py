@@ -24,10 +24,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from qa import auth, batching, chat, corpus_admin  # noqa: E402  (light: models and gradio load lazily, --help stays fast)
 from qa.options import add_pipeline_arguments, build_pipeline  # noqa: E402
 from qa.backends import IndexLocationError  # noqa: E402
-from qa.filters import Filter  # noqa: E402
+from qa.filters import Filter, outlet_names  # noqa: E402
 from qa.load import MAX_FILE_BYTES, MAX_PDF_BYTES, LoadError  # noqa: E402
 from qa.conversation import Conversation, ConversationalAsker  # noqa: E402
 from qa.pipeline import QuestionError  # noqa: E402
+from qa.security import serving, uploads  # noqa: E402
 
 log = logging.getLogger("qa.app")
 
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"log in with the users of FILE (create it with 'qa users add NAME --admin --file FILE'; "
                              f"default: ${auth.ENV_FILE}); only admins may upload or remove articles")
     access.add_argument("--read-only", action="store_true", help="no uploading or removing articles, for anyone")
+    serving.add_arguments(access)
     add_pipeline_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     return parser
@@ -79,6 +81,16 @@ def example_questions(pipeline, limit: int = 5) -> list[str]:
     return picked[:limit]  # a corpus with no seed articles gets no examples rather than wrong ones
 
 
+def _text_or_none(value):
+    """A filter field: None when empty; text stripped; anything else as it is (the Filter says why
+    it is not a date)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
 class ChatApp:
     """The handlers behind the page; plain methods on a Pipeline, so tests can call them directly."""
 
@@ -88,6 +100,8 @@ class ChatApp:
         self.batcher = batcher  # concurrent questions answered in batches (None: one at a time)
         self.access = access or auth.Access(users=None, read_only=False)
         self.asker = ConversationalAsker(pipeline)  # holds no conversation: each browser session has its own
+        # Gradio's upload folder: an upload read from there is deleted once handled (added or refused).
+        self.upload_folder: str | None = None
 
     # ----------------------------------------------------------------- chat
 
@@ -148,9 +162,9 @@ class ChatApp:
         ``until`` (ISO dates) and ``sources`` (outlets) are the chat's filter, empty for all articles."""
         history = list(history or [])[-(MAX_HISTORY_MESSAGES - 2):]
         history.append({"role": "user", "content": chat.render_question(question if question is not None else "")})
-        sources = [s for s in (sources or []) if isinstance(s, str) and s.strip()]
         try:
-            restrict = Filter.of((since or "").strip() or None, (until or "").strip() or None, sources)
+            sources = outlet_names(sources)  # one outlet sent as a string is one outlet, not its letters
+            restrict = Filter.of(_text_or_none(since), _text_or_none(until), sources)
         except ValueError as exc:
             html = chat.render_error(f"{exc} (in “Filter the articles”).".replace("--since", "“Published since”")
                                      .replace("--until", "“Published until”"))
@@ -192,7 +206,11 @@ class ChatApp:
                     progress((i + fraction) / len(files), desc=message)
 
             try:
-                added = corpus_admin.add_document(self.pipeline, name, corpus_admin.read_upload(path, name), say)
+                try:
+                    content = corpus_admin.read_upload(path, name)
+                finally:  # read or refused, the temporary upload is not needed any more
+                    uploads.discard(path, self.upload_folder)
+                added = corpus_admin.add_document(self.pipeline, name, content, say)
             except LoadError as exc:
                 lines.append((False, f"{name}: not added: {exc}"))
             except Exception:
@@ -248,7 +266,8 @@ def build_ui(app: ChatApp, examples: list[str], ask_concurrency: int = batching.
     Gradio's queue); with ``app.batcher`` the batcher's own bound answers "busy" past it."""
     import gradio as gr
 
-    with gr.Blocks(title="Ask the news", analytics_enabled=False) as demo:
+    # delete_cache: uploads never handed to the chat (sent straight to the upload route) go after an hour.
+    with gr.Blocks(title="Ask the news", analytics_enabled=False, delete_cache=(900, 3600)) as demo:
         gr.HTML("<h2 style='margin:0.2em 0'>Ask the news articles</h2><p style='margin:0'>Answers are quoted "
                 "from the articles, with the sentence they come from. Press Enter to ask.</p>")
         with gr.Tabs():
@@ -274,8 +293,11 @@ def build_ui(app: ChatApp, examples: list[str], ask_concurrency: int = batching.
                                            elem_id="since", max_lines=1, min_width=150)
                         until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD, YYYY-MM or YYYY",
                                            elem_id="until", max_lines=1, min_width=150)
-                        outlets = gr.Dropdown(label="Outlets (none chosen: all)", choices=app.outlets(), value=[],
-                                              multiselect=True, elem_id="outlets", min_width=200)
+                        # Choices arrive on load (logged in): the anonymous login page embeds the API's
+                        # description, which would list them. Custom values: an unknown outlet matches nothing.
+                        outlets = gr.Dropdown(label="Outlets (none chosen: all)", choices=[], value=[],
+                                              multiselect=True, allow_custom_value=True, elem_id="outlets",
+                                              min_width=200)
                 if examples:
                     gr.Examples(examples=[[q] for q in examples], inputs=[question], label="Example questions")
             with gr.Tab("Articles", id="articles"):
@@ -352,8 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:  # who may do what: refuse a public server without a login before loading anything
-        access = auth.server_access(args.host, args.share, auth.users_file(args.users), args.read_only)
-    except auth.UsersError as exc:
+        users_path = auth.users_file(args.users)
+        access = auth.server_access(args.host, args.share, users_path, args.read_only)
+        problem = serving.check_arguments(args)
+        if problem:
+            raise ValueError(problem)
+        access, guard = serving.guard_for(args, access, users_path)
+    except (auth.UsersError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not 1 <= args.batch_size <= 256 or args.queue_size < 1:
@@ -378,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     # Gradio's own queue (uploads, and anything beyond) is bounded well above that.
     ask_concurrency = args.queue_size + args.batch_size + 8
     demo = build_ui(app, examples, ask_concurrency=ask_concurrency)
+    from gradio.utils import get_upload_folder
+
+    app.upload_folder = get_upload_folder()
     demo.queue(max_size=2 * ask_concurrency, default_concurrency_limit=1)
     login = "login required" if access.users else "no login (this machine only)"
     editing = "read-only" if access.read_only else ("admins edit articles" if access.users else "")
@@ -386,9 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, inbrowser=False,
                     max_file_size=max(MAX_FILE_BYTES, MAX_PDF_BYTES), css=chat.CSS, theme=theme(), show_error=False,
-                    auth=access.users.check if access.users else None,
-                    auth_message="Log in to ask the news articles." if access.users else None,
-                    max_threads=ask_concurrency + 8)  # every question waiting holds a worker thread
+                    max_threads=ask_concurrency + 8,  # every question waiting holds a worker thread
+                    **serving.launch_kwargs(guard))  # login throttling, sessions, Host/Origin, upload bounds
     finally:
         batcher.close()
     return 0

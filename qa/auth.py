@@ -33,7 +33,6 @@ MIN_PASSWORD_CHARS = 8
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 # scrypt cost (RFC 7914 recommends n = 2**14 for interactive logins); memory = 128 * n * r bytes.
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class UsersError(ValueError):
@@ -51,7 +50,7 @@ def hash_password(password: str, salt: bytes | None = None, **cost: int) -> dict
 
 def verify_password(password: str, stored: dict) -> bool:
     """True when ``password`` matches ``stored`` (constant-time comparison of the hashes)."""
-    if stored.get("kdf") != "scrypt":
+    if stored.get("kdf") != "scrypt" or "\0" in password:  # scrypt would stop reading at a NUL
         return False
     try:
         again = hash_password(password, bytes.fromhex(stored["salt"]),
@@ -110,12 +109,22 @@ class Users:
                              "starting with a letter or digit")
         if len(password) < MIN_PASSWORD_CHARS:
             raise UsersError(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
+        if "\0" in password:  # hashlib.scrypt reads a password only up to its first NUL
+            raise UsersError("the password must not contain a NUL character")
         return Users({**self.entries, name: {"role": "admin" if admin else "user", **hash_password(password)}})
 
     def without(self, name: str) -> "Users":
         if name not in self.entries:
             raise UsersError(f"no user named {name!r}")
         return Users({k: v for k, v in self.entries.items() if k != name})
+
+    def with_sessions_ended(self, name: str) -> "Users":
+        """The same users, with ``name``'s session generation raised: a running chat ends her
+        sessions at once (qa.security.sessions)."""
+        if name not in self.entries:
+            raise UsersError(f"no user named {name!r}")
+        entry = self.entries[name]
+        return Users({**self.entries, name: {**entry, "sessions": int(entry.get("sessions", 0)) + 1}})
 
     def check(self, name: str, password: str) -> bool:
         """Gradio's ``auth`` callable: True when the name exists and the password is right."""
@@ -131,8 +140,11 @@ class Users:
         return sorted(n for n, e in self.entries.items() if e.get("role") == "admin")
 
 
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+def is_loopback(host: str, resolve=None) -> bool:
+    """This machine only, by address: see ``qa.security.hosts.is_loopback`` (``resolve``: a hook)."""
+    from .security import hosts
+
+    return hosts.is_loopback(host, resolve or hosts.system_resolve)
 
 
 def users_file(explicit: str | None) -> Path | None:
@@ -156,7 +168,7 @@ class Access:
         return self.users is None or self.users.is_admin(username)
 
 
-def server_access(host: str, share: bool, users_path: Path | None, read_only: bool) -> Access:
+def server_access(host: str, share: bool, users_path: Path | None, read_only: bool, resolve=None) -> Access:
     """The access rules for a server on ``host``, or ``UsersError`` saying why it must not start.
 
     Reachable from other machines (a non-loopback ``host`` or ``--share``) the chat requires a
@@ -164,13 +176,22 @@ def server_access(host: str, share: bool, users_path: Path | None, read_only: bo
     users = Users.load(users_path) if users_path is not None else None
     if users is not None and not users.entries:
         raise UsersError(f"users file {users_path} has no users; add one with: qa users add NAME --admin --file {users_path}")
-    public = share or not is_loopback(host)
+    public = share or not is_loopback(host, resolve)
     if public and users is None:
-        where = "a public share link" if share else f"--host {host}"
+        where = "a public share link" if share else f"--host {host!r}"
+        if not share and isinstance(host, str) and host.lower() != "localhost" and not _is_ip(host):
+            where += (" is a name, not a loopback address (a name can resolve to another machine), so it"
+                      " counts as reachable from other machines; use --host 127.0.0.1 for this machine only. It")
         raise UsersError(f"{where} makes the chat reachable from other machines, so it needs a login: create "
                          "users with 'qa users add NAME --admin --file users.json' (passwords are stored hashed) "
                          f"and pass --users users.json (or set {ENV_FILE}); add --read-only to turn uploads off")
     return Access(users=users, read_only=read_only)
+
+
+def _is_ip(host: str) -> bool:
+    from .security.hosts import ip_literal
+
+    return ip_literal(host) is not None
 
 
 # ------------------------------------------------------------------ qa users (command line)
@@ -197,7 +218,11 @@ def cmd_users(args) -> int:
             return 0
         if args.action == "remove":
             users.without(args.name).save(path)
-            print(f"removed {args.name} from {path}")
+            print(f"removed {args.name} from {path}; a running chat ends their sessions at once")
+            return 0
+        if args.action == "logout":
+            users.with_sessions_ended(args.name).save(path)
+            print(f"ended the sessions of {args.name} (a running chat notices at once)")
             return 0
         users = users.with_user(args.name, _read_password(args), admin=args.admin)
         users.save(path)
@@ -213,8 +238,9 @@ def register(sub) -> None:
     p = sub.add_parser("users", help="manage the chat's users (hashed passwords, admin role)",
                        description="Create, remove or list the users who may log in to the chat "
                                    "(python app.py --users FILE). Passwords are stored as salted scrypt hashes.")
-    p.add_argument("action", choices=("add", "remove", "list"))
-    p.add_argument("name", nargs="?", help="user name (add, remove)")
+    p.add_argument("action", choices=("add", "remove", "list", "logout"),
+                   help="add (or change the password), remove, list, or logout (end all of a user's sessions)")
+    p.add_argument("name", nargs="?", help="user name (add, remove, logout)")
     p.add_argument("--file", metavar="FILE", help=f"users file (default: ${ENV_FILE})")
     p.add_argument("--admin", action="store_true", help="may upload and remove articles")
     p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")

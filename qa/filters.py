@@ -6,21 +6,56 @@ pre-filter), never by dropping hits afterwards, so a filtered question still get
 """
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .types import Document
 
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?", re.ASCII)
+MAX_OUTLETS = 100
+MAX_OUTLET_CHARS = 200
 
 
 def check_date(value: str, what: str = "date") -> str:
-    """``value`` if it is an ISO date (YYYY, YYYY-MM or YYYY-MM-DD), else ValueError saying so."""
+    """``value`` if it is a real ISO date (YYYY, YYYY-MM or YYYY-MM-DD: the month 01-12, the day in
+    that month), else ValueError saying so."""
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a date written as text (YYYY-MM-DD), not {type(value).__name__}")
     v = value.strip()
-    if not _DATE.match(v):
-        raise ValueError(f"{what} {value!r} is not a date: write it as YYYY-MM-DD (or YYYY-MM, or YYYY)")
+    if not _DATE.fullmatch(v):
+        raise ValueError(f"{what} {value[:40]!r} is not a date: write it as YYYY-MM-DD (or YYYY-MM, or YYYY)")
+    year, month, day = (v.split("-") + ["01", "01"])[:3]
+    try:
+        datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        where = "year" if int(year) < 1 else "month" if not 1 <= int(month) <= 12 else "day"
+        raise ValueError(f"{what} {v!r} is not a date on the calendar (no such {where}): write it as "
+                         "YYYY-MM-DD, e.g. 2020-02-29") from None
     return v
+
+
+def outlet_names(sources) -> list[str]:
+    """The outlets asked for: one name given as a string is one outlet (never split into its
+    letters); a list of names as they are. Anything else is a ValueError saying what to send."""
+    if sources is None:
+        return []
+    if isinstance(sources, str):
+        sources = [sources]
+    if not isinstance(sources, (list, tuple, set, frozenset)):
+        raise ValueError(f"outlets must be a list of names, not {type(sources).__name__}")
+    if len(sources) > MAX_OUTLETS:
+        raise ValueError(f"at most {MAX_OUTLETS} outlets may be chosen at once, not {len(sources)}")
+    names = []
+    for s in sources:
+        if not isinstance(s, str):
+            raise ValueError(f"an outlet must be a name (text), not {type(s).__name__}")
+        if len(s) > MAX_OUTLET_CHARS:
+            raise ValueError(f"an outlet name has at most {MAX_OUTLET_CHARS} characters")
+        if s.strip():
+            names.append(s.strip())
+    return names
 
 
 @dataclass(frozen=True)
@@ -40,7 +75,7 @@ class Filter:
         if self.until is not None:
             object.__setattr__(self, "until", check_date(self.until, "--until"))
         if self.sources is not None:
-            object.__setattr__(self, "sources", frozenset(s.strip().casefold() for s in self.sources if s.strip()))
+            object.__setattr__(self, "sources", frozenset(s.casefold() for s in outlet_names(self.sources)))
         if self.since and self.until and self.since[: len(self.until)] > self.until:
             raise ValueError(f"--since {self.since} is after --until {self.until}")
 
@@ -48,7 +83,7 @@ class Filter:
     def of(cls, since: str | None = None, until: str | None = None,
            sources: Iterable[str] | None = None) -> "Filter | None":
         """A filter, or None when nothing restricts (the common case costs nothing)."""
-        srcs = frozenset(sources) if sources else None
+        srcs = frozenset(outlet_names(sources)) or None
         if not since and not until and not srcs:
             return None
         return cls(since or None, until or None, srcs)

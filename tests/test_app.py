@@ -259,3 +259,24 @@ def test_running_app_over_http_then_a_short_load_run_without_errors(tmp_path):
     assert "| errors | 0 |" in text
     requests = int(text.split("| requests | ")[1].split(" |")[0])
     assert requests >= 5
+
+
+@pytest.mark.parametrize("since, until, sources, message", [
+    ("2020-13-45", "", [], "“Published since” &#x27;2020-13-45&#x27; is not a date on the calendar (no such month)"),
+    ("", "2020-02-30", [], "“Published until” &#x27;2020-02-30&#x27; is not a date on the calendar (no such day)"),
+    (2020, "", [], "must be a date written as text"),
+    ("", "", [42], "an outlet must be a name"),
+])
+def test_invalid_filter_values_get_a_clear_reply_and_keep_the_conversation(news_app, since, until, sources, message):
+    _, _, conversation = news_app.respond("How many bushels per acre are canola farmers in the region reporting?", [])
+    history, _, after = news_app.respond("How many homes?", [], conversation, since, until, sources)
+    assert message in history[-1]["content"] and "qa-error" in history[-1]["content"]
+    assert after is conversation
+
+
+def test_an_outlet_sent_as_a_string_filters_by_that_outlet(news_app):
+    question = "How many bushels per acre are canola farmers in the region reporting?"
+    history, _, _ = news_app.respond(question, [], None, "", "", "Prairie Ledger")
+    assert "Drought pushes canola yields" in history[-1]["content"]
+    history, _, _ = news_app.respond(question, [], None, "", "", "Northern Wire")
+    assert "Prairie Ledger" not in history[-1]["content"] and "from Northern Wire" in history[-1]["content"]

@@ -46,3 +46,27 @@ def test_a_bad_date_says_how_to_write_one(bad):
 def test_since_after_until_is_refused():
     with pytest.raises(ValueError, match="after"):
         Filter("2021", "2020-05-01")
+
+
+# ------------------------------------------------------------------ issue 22: real dates, one outlet as a string
+
+@pytest.mark.parametrize("value, message", [
+    ("2020-13-45", "no such month"), ("2020-02-30", "no such day"), ("2021-02-29", "no such day"),
+    ("2020-00", "no such month"), ("0000", "no such year"), ("2020-04-31", "no such day"),
+])
+def test_dates_that_are_not_on_the_calendar_are_refused(value, message):
+    with pytest.raises(ValueError, match=message):
+        Filter(since=value)
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        Filter(until=value)
+
+
+def test_real_dates_still_pass():
+    assert Filter("2020-02-29", "2020-12-31").since == "2020-02-29"
+
+
+def test_an_outlet_sent_as_a_string_is_one_outlet_not_its_letters():
+    f = Filter.of(sources="Northern Wire")
+    assert f.sources == frozenset({"northern wire"})
+    assert f.matches(_doc(source="Northern Wire")) and not f.matches(_doc(source="N"))
+    assert Filter(sources="CTV").sources == frozenset({"ctv"})
