@@ -17,7 +17,6 @@ on each article's text, and counts:
 The section of reports/extract.md between the "timex" markers is replaced (appended the first time);
 the rest of the report is left as it is.
 """
-from __future__ import annotations
 
 import argparse
 import re

@@ -146,13 +146,16 @@ class TimeExpression:
     """A time expression of an article: ``text == article_text[start:end]`` and its resolved
     ``value`` (ISO, see ``Span.value``)."""
 
+    text: str
     start: int
     end: int
-    text: str
     value: str
 
     def to_dict(self) -> dict:
         return {"text": self.text, "start": self.start, "end": self.end, "value": self.value}
+
+    def readable(self) -> str:
+        return readable(self.value)
 
 
 # ------------------------------------------------------------------ the article's own date
@@ -480,7 +483,7 @@ def find_time_expressions(text: str, published: str = "") -> list[TimeExpression
         value = resolve(kind, groups, published, tense)
         if value is None:
             continue
-        out.append(TimeExpression(start, end, text[start:end], value))
+        out.append(TimeExpression(text[start:end], start, end, value))
         taken_until = end
     return out
 
@@ -493,11 +496,48 @@ def as_rows(expressions) -> tuple[tuple[int, int, str], ...]:
 def within(rows, text: str, start: int, end: int) -> list[TimeExpression]:
     """The stored expressions ``rows`` ((start, end, value), of an article ``text``) that lie inside
     ``text[start:end]`` (an answer's span), as ``TimeExpression``s."""
-    return [TimeExpression(int(s), int(e), text[int(s):int(e)], v) for s, e, v in rows
+    return [TimeExpression(text[int(s):int(e)], int(s), int(e), v) for s, e, v in rows
             if start <= int(s) and int(e) <= end]
 
 
+def with_dates(doc, previous=None):
+    """``doc`` (a ``qa.types.Document``) with ``dates``: its time expressions, found and resolved
+    against its own date. ``previous``, the same article as indexed before, lends its dates when
+    its text and date are the same (nothing to recompute)."""
+    from dataclasses import replace
+
+    if previous is not None and previous.text == doc.text and previous.published == doc.published:
+        return replace(doc, dates=tuple(tuple(r) for r in previous.dates))
+    return replace(doc, dates=as_rows(find_time_expressions(doc.text, doc.published)))
+
+
+def rows_from_json(rows) -> tuple[tuple[int, int, str], ...]:
+    """Stored dates read back from JSON (lists) as the tuples ``Document.dates`` holds."""
+    return tuple((int(s), int(e), str(v)) for s, e, v in rows or ())
+
+
 # ------------------------------------------------------------------ for people
+
+_HAS_YEAR = re.compile(r"\b(?:1[7-9]|20)\d\d\b")
+
+
+def informative(expressions) -> list[TimeExpression]:
+    """The expressions whose resolved date tells a reader something the words do not: "Saturday",
+    "Feb. 14", "last month", not "2014" or "March 2019"."""
+    return [t for t in expressions if "/" in t.value or not _HAS_YEAR.search(t.text)]
+
+
+def beside(answer_text: str, expressions) -> str:
+    """The note shown next to an answer's words: "· Sat 16 Nov 2019" when the answer is one time
+    expression, "(Saturday · Sat 16 Nov 2019)" for one inside a longer answer; "" when none tells
+    anything. The answer's own words are never changed."""
+    shown = informative(expressions)
+    if not shown:
+        return ""
+    if len(shown) == 1 and shown[0].text == answer_text.strip():
+        return f"· {shown[0].readable()}"
+    return "(" + "; ".join(f"{t.text} · {t.readable()}" for t in shown) + ")"
+
 
 def readable(value: str) -> str:
     """An ISO value as a reader would write it: "2019-11-16" -> "Sat 16 Nov 2019", "2020-02" ->
