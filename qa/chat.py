@@ -133,7 +133,7 @@ def render_answers(answers: Sequence, articles: Mapping[str, ArticleView], min_s
         blocks.append(
             f'<div class="qa-answer"><p>{number}<b class="qa-span">{esc(answer.text)}</b> '
             + (f'<span class="qa-when">{esc(when)}</span> ' if when else "")
-            + f            f'<span class="qa-conf qa-conf-{level}" title="reader score {answer.score:.2f}">'
+            + f'<span class="qa-conf qa-conf-{level}" title="reader score {answer.score:.2f}">'
             f"{level} confidence</span></p>"
             + "".join(render_citation(c, articles.get(c.doc_id)) for c in shown)
             + (f'<p class="qa-more">… and {more} more place{"s" if more > 1 else ""} in the articles.</p>'

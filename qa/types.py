@@ -131,7 +131,7 @@ class Citation:
     dates: tuple = ()
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "dates": [asdict(t) for t in self.dates]}
 
     def credit(self) -> str:
         """Headline · outlet · date (· page N), the parts that are known:
