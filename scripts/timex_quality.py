@@ -188,6 +188,55 @@ def write_section(path: Path, text: str) -> None:
     atomic_write_text(path, new)
 
 
+def index_timing(repeats: int) -> dict:
+    """Seconds to build the index of seeds/ and of the news fixtures from scratch (FAISS store, the
+    real encoder already loaded), with the time expressions found and without (``with_dates`` made a
+    no-op: the code path as it was before), alternating, in one run; the median of each."""
+    import shutil
+    import statistics
+    import tempfile
+    from unittest import mock
+
+    from qa.pipeline import Pipeline
+
+    corpora = {"seeds": ROOT / "seeds", "news fixtures": ROOT / "tests" / "fixtures" / "news"}
+    encoder = None
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, corpus in corpora.items():
+            runs = {"without dates": [], "with dates": []}
+            for _ in range(repeats):
+                for label in runs:
+                    index_dir = Path(tmp) / "index"
+                    shutil.rmtree(index_dir, ignore_errors=True)
+                    p = Pipeline(corpus_dir=corpus, index_dir=index_dir, reader="heuristic",
+                                 **({"encoder": encoder} if encoder else {}))
+                    p.encoder.warm_up()
+                    encoder = p.encoder
+                    off = mock.patch("qa.store.with_dates", lambda doc, previous=None: doc)
+                    if label == "without dates":
+                        off.start()
+                    try:
+                        t0 = time.perf_counter()
+                        report = p.index(progress=False)
+                        runs[label].append(time.perf_counter() - t0)
+                    finally:
+                        if label == "without dates":
+                            off.stop()
+            med = {k: statistics.median(v) for k, v in runs.items()}
+            out[name] = {"articles": len(report.added), "chunks": report.chunks_total, **med,
+                         "slower_pct": 100 * (med["with dates"] / med["without dates"] - 1)}
+    return out
+
+
+def timing_lines(timing: dict, repeats: int) -> list[str]:
+    rows = [[name, t["articles"], t["chunks"], f"{t['without dates']:.2f}", f"{t['with dates']:.2f}",
+             f"{t['slower_pct']:+.1f}%"] for name, t in timing.items()]
+    return ["", f"Indexing time, built from scratch with the encoder loaded (median of {repeats}, alternating, one run; "
+            "`python scripts/timex_quality.py --index-timing " + str(repeats) + "`):", "",
+            md_table(["corpus", "articles", "chunks", "s without dates", "s with dates", "change"], rows)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixture", default=str(FIXTURE), metavar="TXT", help="marked articles (default: %(default)s)")
@@ -195,9 +244,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="report whose time-expression section is replaced (default: %(default)s)")
     parser.add_argument("--no-write", action="store_true", help="print only; write no report")
     parser.add_argument("--no-dateparser", action="store_true", help="skip the dateparser column")
+    parser.add_argument("--index-timing", type=int, default=0, metavar="N",
+                        help="also time building the index of seeds/ and the news fixtures with and without "
+                             "dates, N times each (loads the real encoder; about 20 s per N)")
     args = parser.parse_args(argv)
     result = measure(parse_fixture(Path(args.fixture)), with_dateparser=not args.no_dateparser)
-    text = section(result, "python scripts/timex_quality.py")
+    command = "python scripts/timex_quality.py" + (f" --index-timing {args.index_timing}" if args.index_timing else "")
+    text = section(result, command)
+    if args.index_timing:
+        extra = "\n".join(timing_lines(index_timing(args.index_timing), args.index_timing))
+        text = text.replace("\nThe fixtures are our own", extra + "\n\nThe fixtures are our own", 1)
     print(text)
     if not args.no_write:
         write_section(Path(args.out), text)
