@@ -4,6 +4,7 @@ of `qa ask --json` and `qa predict`, the terminal and the chat, beside the answe
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -150,3 +151,17 @@ def test_every_predict_line_has_dates(capsys, fake_models, dated_corpus, tmp_pat
     assert rows[0]["answer"] == "Saturday" and rows[0]["dates"][0]["value"] == "2019-11-16"
     assert rows[0]["question_time"] is None
     assert rows[2]["question_time"]["since"] == "2024" and "in 2024" in rows[2]["question_time"]["interpreted_as"]
+
+
+def test_chat_html_puts_the_date_beside_the_bold_words():
+    from qa import chat
+    from qa.news.timex import TimeExpression
+    from qa.types import Answer, Citation
+
+    sentence = "Trump went to Walter Reed on Saturday."
+    c = Citation("walter", "T", "walter.txt", 29, 37, "Saturday", sentence, 0, len(sentence), "walter#0",
+                 published="2019-11-18", dates=(TimeExpression("Saturday", 29, 37, "2019-11-16"),))
+    html = chat.render_answers([Answer("Saturday", 0.9, [c])], {})
+    assert '<b class="qa-span">Saturday</b> <span class="qa-when">· Sat 16 Nov 2019</span>' in html
+    plain = chat.render_answers([Answer("Saturday", 0.9, [replace(c, dates=())])], {})
+    assert "qa-when" not in plain
