@@ -126,15 +126,26 @@ def render_answers(answers: Sequence, articles: Mapping[str, ArticleView], low_c
         number = f"{n}. " if len(answers) > 1 else ""
         shown = answer.citations[:MAX_CITATIONS_SHOWN]
         more = len(answer.citations) - len(shown)
+        when = answer_dates(answer)
         blocks.append(
             f'<div class="qa-answer"><p>{number}<b class="qa-span">{esc(answer.text)}</b> '
-            f'<span class="qa-conf qa-conf-{level}" title="estimated probability that this answer is right">'
+            + (f'<span class="qa-when">{esc(when)}</span> ' if when else "")
+            + f'<span class="qa-conf qa-conf-{level}" title="estimated probability that this answer is right">'
             f"{level} confidence · {100 * answer.score:.0f}% likely right</span></p>"
             + "".join(render_citation(c, articles.get(c.doc_id)) for c in shown)
             + (f'<p class="qa-more">… and {more} more place{"s" if more > 1 else ""} in the articles.</p>'
                if more > 0 else "")
             + "</div>")
     return "".join(blocks)
+
+
+def answer_dates(answer) -> str:
+    """What the answer's time expressions mean, shown beside its words ("· Sat 16 Nov 2019"); ""
+    when it holds none (qa/news/timex.py; the words themselves are never changed)."""
+    from .news.timex import beside
+
+    citations = getattr(answer, "citations", None)
+    return beside(answer.text, citations[0].dates) if citations else ""
 
 
 def scope_text(since: str | None, until: str | None, sources: Iterable[str] | None) -> str:
@@ -173,7 +184,11 @@ def render_no_answer(hits: Iterable, articles: Mapping[str, ArticleView], scope:
 def render_interpretation(resolution) -> str:
     """Under a follow-up's answer: how it was read ("Interpreted as: …"), or why it was answered as
     asked; "" for a question that stood alone (``resolution``: qa.conversation.Resolution)."""
-    line = resolution.explanation() if resolution is not None else None
+    from .news.question_time import interpretation
+
+    if resolution is None:
+        return ""
+    line = interpretation(resolution.interpreted_as, resolution.explanation())  # + time in the question
     if not line:
         return ""
     kind = "qa-interpreted" if resolution.confident else "qa-interpreted qa-unsure"
@@ -243,5 +258,6 @@ CSS = """
 .qa-articles td, .qa-articles th { text-align: left; padding: 0.2em 0.5em; vertical-align: top; }
 .qa-articles td { overflow-wrap: anywhere; }
 mark { background: #fde68a; color: inherit; padding: 0 0.1em; }
+.qa-when { color: #1e3a8a; white-space: nowrap; }
 .qa-interpreted { font-size: 0.85em; opacity: 0.8; font-style: italic; margin-top: 0.4em; }
 """

@@ -70,14 +70,18 @@ def cmd_ask(args) -> int:
     except QuestionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from .news.question_time import as_dict as question_time, interpretation
+
     if args.json:
-        print(json.dumps({"question": args.question, "answers": [a.to_dict() for a in answers],
+        print(json.dumps({"question": args.question, "question_time": question_time(args.question),
+                          "answers": [a.to_dict() for a in answers],
                           "timings": {k: round(v, 4) for k, v in pipeline.last_timings.items()}},
                          ensure_ascii=False, indent=2))
         return 0
     from .conversation.terminal import answer_lines
 
-    print("\n".join(answer_lines(answers)))
+    note = interpretation(args.question, None)
+    print("\n".join(([note] if note else []) + answer_lines(answers)))
     return 0
 
 

@@ -28,6 +28,8 @@ from .rank import AnswerRanker
 from .reader.verify import AnswerVerifier
 from .types import Answer, Citation, Document, Hit, Passage, ReaderOutput
 from .metrics import normalize_answer
+from .news.question_time import read_question_time
+from .news.timex import within
 
 log = logging.getLogger(__name__)
 
@@ -254,8 +256,17 @@ class Pipeline:
         ``filter`` (qa/filters.py) restricts the articles searched; ``search``: see ``read``.
         Follow-up questions go through ``qa.conversation.ConversationalAsker``, which calls this.
 
+        A period the question names ("in 2024", "last year") is preferred and "latest", "now" put the
+        newest reports first (qa/news/question_time.py).
+
         Raises ``QuestionError`` for an empty, wordless or over-long question.
         """
+        when = read_question_time(question)
+        if when is not None:
+            return when.apply(lambda f: self._ask(question, top_k, min_score, mode, f, search), filter)
+        return self._ask(question, top_k, min_score, mode, filter, search)
+
+    def _ask(self, question, top_k, min_score, mode, filter, search) -> list[Answer]:
         if top_k is None:
             top_k = self.config.top_k
         started = time.perf_counter()
@@ -271,6 +282,15 @@ class Pipeline:
                  mode: str | None = None, filter: Filter | None = None) -> list[list[Answer]]:
         """``ask`` for several questions in one batch (``read_many``): the answers of each, in order.
         Raises ``QuestionError`` if any question cannot be asked (check them with ``clean_question``)."""
+        questions = list(questions)
+        timed = {i for i, q in enumerate(questions) if read_question_time(q) is not None}
+        if timed:  # a question that names a period searches its own articles: asked on its own
+            for i in timed:
+                clean_question(questions[i])
+            plain = [q for i, q in enumerate(questions) if i not in timed]
+            batched = iter(self.ask_many(plain, top_k, min_score, mode, filter) if plain else [])
+            return [self.ask(q, top_k, min_score, mode, filter) if i in timed else next(batched)
+                    for i, q in enumerate(questions)]
         if top_k is None:
             top_k = self.config.top_k
         started = time.perf_counter()
@@ -348,7 +368,8 @@ class Pipeline:
             citation = Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path, start=start, end=end,
                                 text=doc.text[start:end], sentence=doc.text[s_start:s_end],
                                 sentence_start=s_start, sentence_end=s_end, chunk_id=chunk.chunk_id,
-                                source=doc.source, published=doc.published, url=doc.url, page=doc.page_at(start))
+                                source=doc.source, published=doc.published, url=doc.url, page=doc.page_at(start),
+                                dates=tuple(within(doc.dates, doc.text, start, end)))
             key = normalize_answer(citation.text) or citation.text
             if key in by_text:  # the same answer again: it folds into the better-ranked one
                 i = by_text[key]

@@ -16,16 +16,23 @@ BATCH_SIZE = 16  # questions asked together; beyond ~16 the reader's batches are
 def prediction_record(row: dict, answers, interpreted_as: str | None = None) -> dict:
     """One line of ``qa predict`` output (the evaluation scripts' schema); ``interpreted_as`` is the
     standalone question answered (the question itself unless a follow-up was rewritten)."""
+    from .news.question_time import as_dict as question_time
+
     top = answers[0] if answers else None
     return {
         "id": row.get("id"),
         "question": row.get("question"),
         "interpreted_as": interpreted_as if interpreted_as is not None else row.get("question"),
+        # what the question asks of time ("in 2024", "latest"), null when nothing (qa/news/question_time.py)
+        "question_time": question_time(interpreted_as if interpreted_as is not None else row.get("question")),
         "answer": top.text if top else "",
         "score": round(float(top.score), 6) if top else 0.0,
         "citations": [{"doc_id": c.doc_id, "title": c.title, "source": c.source, "published": c.published,
-                       "url": c.url, "page": c.page, "start": c.start, "end": c.end, "text": c.text}
+                       "url": c.url, "page": c.page, "start": c.start, "end": c.end, "text": c.text,
+                       "dates": [t.to_dict() for t in c.dates]}
                       for c in (top.citations if top else [])],
+        # the time expressions inside the answer, resolved against its article's date (qa/news/timex.py)
+        "dates": [t.to_dict() for t in top.citations[0].dates] if top and top.citations else [],
     }
 
 

@@ -53,6 +53,7 @@ from .embed import Encoder
 from .filters import Filter
 from .index_dense import DenseIndex, DenseSpec
 from .index_lexical import LexicalIndex
+from .news.timex import TIMEX_VERSION, rows_from_json, with_dates
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,9 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
                 report.rebuilt_because = str(problem)
                 log.warning("rebuilding the index: %s", problem)
         by_id = {d.doc_id: d for d in documents}
-        if old is not None and old.is_current_for(documents):
+        # Dates found by another version of qa/news/timex.py are recomputed, article by article.
+        dates_current = old is not None and old.manifest.get("timex_version") == TIMEX_VERSION
+        if old is not None and old.is_current_for(documents) and dates_current:
             report.unchanged = sorted(old.documents)
             report.chunks_total = len(old.chunks)
             report.path = str(old.path)
@@ -246,10 +249,13 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
                 **expected_settings(encoder, config),
                 "created": now,
                 "dense": spec.to_dict(),
+                "timex_version": TIMEX_VERSION,
                 "counts": {"documents": len(documents), "chunks": len(chunks)},
                 "files": {d.doc_id: file_record(d, per_doc[d.doc_id], indexed_at[d.doc_id]) for d in documents},
             },
-            documents={d.doc_id: d for d in documents},
+            # each article with its time expressions, resolved against its (possibly new) date
+            documents={d.doc_id: with_dates(d, old.documents.get(d.doc_id) if dates_current else None)
+                       for d in documents},
             chunks=chunks,
             dense=dense,
             lexical=LexicalIndex.build([c.text for c in chunks]),
@@ -378,11 +384,13 @@ def _locked(index_dir: Path) -> Iterator[None]:
 def _doc_row(d: Document) -> dict:
     row = asdict(d)  # every field, so outlet, date and pages survive a reload (filters need them)
     row["pages"] = list(d.pages)
+    row["dates"] = [list(t) for t in d.dates]
     return row
 
 
 def _doc_from_row(row: dict) -> Document:
-    return Document(**{**row, "pages": tuple(int(p) for p in row.get("pages") or ())})
+    return Document(**{**row, "pages": tuple(int(p) for p in row.get("pages") or ()),
+                       "dates": rows_from_json(row.get("dates"))})
 
 
 def _write_jsonl(path: Path, rows) -> None:

@@ -31,6 +31,9 @@ class Document:
     # (page 1 first), for paged formats (PDF); empty otherwise.
     extractor: str = ""
     pages: tuple[int, ...] = ()
+    # Time expressions of ``text``, found and resolved against ``published`` when the article is
+    # indexed (qa/news/timex.py): (start, end, ISO value) each; empty until then.
+    dates: tuple[tuple[int, int, str], ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding ``text[offset]``, None for an article without pages."""
@@ -123,9 +126,12 @@ class Citation:
     published: str = ""
     url: str = ""
     page: int | None = None  # 1-based page of the answer in a paged article (PDF), else None
+    # The time expressions inside the answer span, resolved against the article's date
+    # (qa.news.timex.TimeExpression: text, start, end in document.text, ISO value).
+    dates: tuple = ()
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "dates": [asdict(t) for t in self.dates]}
 
     def credit(self) -> str:
         """Headline · outlet · date (· page N), the parts that are known:
@@ -152,4 +158,5 @@ class Answer:
             "score": round(float(self.score), 6),
             "reader": self.reader,
             "citations": [c.to_dict() for c in self.citations],
+            "dates": [asdict(t) for t in self.citations[0].dates] if self.citations else [],
         }

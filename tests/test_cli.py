@@ -58,10 +58,10 @@ def test_predict_schema(capsys, small_corpus, tmp_path):
     preds = [json.loads(line) for line in out_path.read_text().splitlines()]
     assert [p["id"] for p in preds] == ["q1", "q2", "q3", "q4"]
     for p in preds:
-        assert set(p) >= {"id", "question", "answer", "score", "citations"}
+        assert set(p) >= {"id", "question", "answer", "score", "citations", "dates", "question_time"}
         for c in p["citations"]:
             assert set(c) == {"doc_id", "title", "source", "published", "url", "page", "start", "end",
-                              "text"} and c["text"] == p["answer"]
+                              "text", "dates"} and c["text"] == p["answer"]
     assert preds[0]["answer"] == "Anna Kowalski" and preds[0]["citations"][0]["doc_id"] == "bridge"
     assert preds[1]["answer"] == "" and preds[1]["citations"] == []
     assert preds[2]["answer"] == "1852" and preds[2]["citations"][0]["doc_id"] == "context"

@@ -39,6 +39,7 @@ from ..config import QAConfig
 from ..embed import Encoder
 from ..filters import Filter
 from ..index_dense import DenseSpec
+from ..news.timex import TIMEX_VERSION, rows_from_json, with_dates
 from ..types import Chunk, Document
 from .base import (
     IndexLocationError,
@@ -374,6 +375,7 @@ class MilvusBackend:
                     raise IndexProblem("damaged", f"article {doc_id!r} is incomplete in {self.docs_name}")
                 meta = {k: v for k, v in record.get("document", {}).items() if k in names}
                 meta["pages"] = tuple(int(p) for p in meta.get("pages") or ())  # JSON keeps them as a list
+                meta["dates"] = rows_from_json(meta.get("dates"))
                 out[doc_id] = Document(**{**meta, "doc_id": doc_id, "text": "".join(t for _, t in pieces)})
         return out
 
@@ -397,7 +399,10 @@ class MilvusBackend:
         plan = Plan.of(old.manifest["files"] if old is not None else {}, documents)
         report.unchanged, report.added, report.updated, report.removed = (
             plan.unchanged, plan.added, plan.updated, plan.removed)
-        if old is not None and not (plan.added or plan.updated or plan.removed):
+        # Dates found by another version of qa/news/timex.py: the articles' records are rewritten
+        # with new ones (their chunks and vectors stay).
+        redate = [] if old is None or old.manifest.get("timex_version") == TIMEX_VERSION else list(plan.unchanged)
+        if old is not None and not (plan.added or plan.updated or plan.removed or redate):
             report.chunks_total = old.chunk_count
             report.seconds = time.perf_counter() - started
             return old, report
@@ -416,13 +421,15 @@ class MilvusBackend:
             manifest = {**expected_settings(encoder, config), "dense": spec.to_dict()}
         else:
             manifest = {k: v for k, v in old.manifest.items() if k != "files"}
+        manifest["timex_version"] = TIMEX_VERSION
         self._write_manifest({**manifest, "complete": False})
         gone = sorted(set(plan.removed) | set(plan.updated))
         for start in range(0, len(gone), ID_BATCH):
             expression = _in_list("doc_id", gone[start:start + ID_BATCH])
             self._call("delete", self.docs_name, filter=expression)
             self._call("delete", self.chunks_name, filter=expression)
-        by_id = {d.doc_id: d for d in documents}
+        # Each new or changed article with its time expressions, resolved against its date.
+        by_id = {d.doc_id: (with_dates(d) if d.doc_id in changed or d.doc_id in redate else d) for d in documents}
         self._write_chunks(fresh, vectors, by_id, progress)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         files = dict(old.manifest["files"]) if old is not None else {}
@@ -434,12 +441,13 @@ class MilvusBackend:
         for doc in documents:
             if doc.doc_id in changed:
                 files[doc.doc_id] = file_record(doc, per_doc.get(doc.doc_id, 0), now)
-        self._write_documents([by_id[d] for d in sorted(changed)], files)
+        self._write_documents([by_id[d] for d in sorted(changed | set(redate))], files)
         files = dict(sorted(files.items()))
         manifest = {**manifest, "created": now, "complete": True,
                     "counts": {"documents": len(files), "chunks": sum(f["chunks"] for f in files.values())}}
         self._write_manifest(manifest)
-        index = MilvusIndex(self, {**manifest, "files": files}, preloaded=by_id)
+        index = MilvusIndex(self, {**manifest, "files": files},
+                            preloaded={d: doc for d, doc in by_id.items() if d in changed or d in redate})
         report.chunks_embedded = len(fresh)
         report.chunks_total = index.chunk_count
         report.seconds = time.perf_counter() - started
@@ -478,6 +486,9 @@ class MilvusBackend:
             pieces = [doc.text[i:i + TEXT_PART_CHARS] for i in range(0, len(doc.text), TEXT_PART_CHARS)] or [""]
             meta = {k: v for k, v in asdict(doc).items() if k not in ("doc_id", "text")}
             record = json.dumps({**files[doc.doc_id], "parts": len(pieces), "document": meta})
+            while not _fits(record) and meta["dates"]:  # a VARCHAR holds 64 kB: keep the dates that fit
+                meta["dates"] = meta["dates"][:len(meta["dates"]) // 2]
+                record = json.dumps({**files[doc.doc_id], "parts": len(pieces), "document": meta})
             for k, piece in enumerate(pieces):
                 rows.append({"part_id": f"{doc.doc_id}#{k}", "doc_id": doc.doc_id, "part": k, "text": piece,
                              "record": record if k == 0 else "", "marker": [1.0, 0.0]})

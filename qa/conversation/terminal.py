@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import IO
 
+from ..chat import answer_dates
 from ..filters import Filter
+from ..news.question_time import interpretation
 from .asker import ConversationalAsker
 from .turns import Conversation
 
@@ -20,7 +22,8 @@ def answer_lines(answers: Sequence) -> list[str]:
         return [NO_ANSWER]
     lines = []
     for i, a in enumerate(answers, 1):
-        lines.append(f"{i}. {a.text}    ({100 * a.score:.0f}% likely right)")
+        when = answer_dates(a)  # "Saturday · Sat 16 Nov 2019": the date the words mean, beside them
+        lines.append(f"{i}. {a.text}{' ' + when if when else ''}    ({100 * a.score:.0f}% likely right)")
         for c in a.citations:
             lines.append(f"   [{c.credit()}] {c.doc_id}, characters {c.start}-{c.end}")
             lines.append(f"   \"{c.sentence}\"")
@@ -61,7 +64,7 @@ def run_chat(asker: ConversationalAsker, stdin: IO[str], stdout: IO[str], top_k:
             continue
         conversation = reply.conversation
         asked += 1
-        note = reply.resolution.explanation()
+        note = interpretation(reply.interpreted_as, reply.resolution.explanation())  # + time in the question
         if note:
             print(note, file=stdout)
         print("\n".join(answer_lines(reply.answers)), file=stdout, flush=True)
