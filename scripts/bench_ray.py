@@ -15,7 +15,8 @@ training paused:
 
     scripts/with_training_paused.sh .venv/bin/python scripts/bench_ray.py            # ~4 min here
     python scripts/bench_ray.py --chunks 200 --out /tmp/bench_ray.md                 # a quick check
-    python scripts/bench_ray.py --corpus all --chunks 0 --workers 2 --no-baseline    # cold build, all 20,958
+    QA_PAUSE_MAX_S=2400 scripts/with_training_paused.sh .venv/bin/python scripts/bench_ray.py \
+        --corpus all --chunks 0 --workers 2 --no-baseline --out reports/bench_ray_all.md   # cold build, 20,958 (~30 min)
 """
 from __future__ import annotations
 

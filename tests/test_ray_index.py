@@ -194,3 +194,22 @@ def test_an_interrupted_run_keeps_its_vectors_and_a_rerun_resumes(ray_runtime, c
     assert 0 < report.chunks_embedded < report.chunks_to_embed
     assert report.chunks_cached + report.chunks_embedded == report.chunks_to_embed
     _assert_same_index(index, _single_process(corpus, tmp_path / "one", FakeEncoder()))
+
+
+def test_ray_bulk_index_into_a_milvus_server(ray_runtime, corpus, tmp_path, make_backend):
+    """The write goes through the unchanged backend: here a Milvus server (milvus-lite's, on loopback)."""
+    from qa.bulk.ray_index import RayBulkIndexer, RaySettings
+
+    backend = make_backend("milvus-server", tmp_path / "milvus")
+    index, report = RayBulkIndexer(corpus, backend, FakeEncoder, tmp_path / "cache", CONFIG,
+                                   RaySettings(workers=2, batch_chunks=16)).run(progress=False)
+    want = _single_process(corpus, tmp_path / "one", FakeEncoder())
+    assert report.embedded_on_driver == 0 and report.update.path.startswith("Milvus server http://127.0.0.1")
+    assert [c.to_dict() for c in index.all_chunks()] == [c.to_dict() for c in want.all_chunks()]
+    encoder = FakeEncoder()
+    for question in ("Who paused the training?", "bridge council budget"):
+        vector = encoder.encode([question])[0]
+        got = index.search_dense(vector, 5)
+        # the same scores best first, each the hit's own vector against the question (ties may swap ids)
+        assert np.allclose([s for _, s in got], [s for _, s in want.search_dense(vector, 5)], atol=1e-5)
+        assert np.allclose([s for _, s in got], [float(encoder.encode([c.text])[0] @ vector) for c, _ in got], atol=1e-5)
