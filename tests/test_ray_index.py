@@ -111,6 +111,15 @@ def test_qa_index_ray_with_a_bad_option_says_what_is_wrong(corpus, tmp_path):
     assert done.returncode == 1 and "workers must be at least 1" in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize("address, message", [("127.0.0.1:1", "cannot reach the Ray cluster at 127.0.0.1:1"),
+                                              ("nowhere", "give the cluster as HOST:PORT")])
+def test_qa_index_ray_with_no_cluster_there_fails_at_once(corpus, tmp_path, address, message):
+    done = subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(corpus), "--index-dir",
+                           str(tmp_path / "i"), "--ray", address], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+    assert not (tmp_path / "i").exists()  # nothing written
+
+
 # ------------------------------------------------------------------ one runtime for the rest
 
 @pytest.fixture(scope="module")

@@ -127,6 +127,7 @@ def ray_runtime(settings: RaySettings) -> Iterator[object]:
         ray.init(num_cpus=cpus, include_dashboard=False, object_store_memory=settings.object_store_mb * 2**20,
                  _node_ip_address="127.0.0.1", configure_logging=False, log_to_driver=True)
     else:
+        _check_reachable(settings.address)
         try:
             ray.init(address=settings.address, configure_logging=False, log_to_driver=True)
         except (ConnectionError, RuntimeError) as exc:
@@ -137,6 +138,24 @@ def ray_runtime(settings: RaySettings) -> Iterator[object]:
         yield ray
     finally:
         ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail at once on a cluster address nothing answers at (Ray itself retries for minutes)."""
+    import socket
+
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise BulkIndexError(f"--ray {address}: give the cluster as HOST:PORT (e.g. head:6379) or ray://HOST:PORT")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise BulkIndexError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}): start it with "
+                             "`ray start --head` on the head node, or pass --ray without an address for a local "
+                             "runtime") from exc
 
 
 def describe_runtime(ray) -> str:
