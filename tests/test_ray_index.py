@@ -9,6 +9,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,15 @@ def _without_times(manifest: dict) -> dict:
             "files": {d: {k: v for k, v in f.items() if k != "indexed"} for d, f in manifest["files"].items()}}
 
 
+def _ray_listening_addresses() -> set[str]:
+    """Local addresses that Ray's processes (gcs_server, raylet, ray::workers) listen on (``ss``)."""
+    if not shutil.which("ss"):
+        return set()
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
+    return {line.split()[3] for line in out.splitlines()
+            if any(f'(("{name}' in line for name in ("gcs_server", "raylet", "ray::"))}
+
+
 def _ray_processes() -> set[int]:
     found = set()
     for name in ("gcs_server", "raylet"):
@@ -89,10 +99,19 @@ def test_qa_index_ray_builds_the_single_process_index_and_stops_its_runtime(corp
     index with the real encoder on 2 workers, and leaves no Ray process behind."""
     before = _ray_processes()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(corpus), "--index-dir",
-                           str(tmp_path / "ray-index"), "--ray", "--ray-workers", "2", "--quiet"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    process = subprocess.Popen([sys.executable, "-m", "qa", "index", "--corpus", str(corpus), "--index-dir",
+                                str(tmp_path / "ray-index"), "--ray", "--ray-workers", "2", "--quiet"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    listening: set[str] = set()
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:  # what Ray listens on while it runs
+        listening |= _ray_listening_addresses()
+        time.sleep(0.5)
+    stdout, stderr = process.communicate(timeout=max(1, deadline - time.monotonic()))
+    done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     assert done.returncode == 0, done.stderr[-3000:]
+    if shutil.which("ss"):
+        assert listening and all(a.startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:")) for a in listening), listening
     assert "ray: Ray " in done.stderr and "2 embedding workers" in done.stderr, done.stderr[-2000:]
     assert f"{len(list(corpus.glob('*.txt')))} added" in done.stdout, done.stdout
     assert _ray_processes() <= before, "qa index --ray left Ray processes running"
