@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: help install index run test test-fast browser-deps eval bench bench-large scale load-test train-reader-stage1 train-reader-stage2 train-reader train-reader-continue ship-reader train-reader-tiny fit-ranker clean
+.PHONY: help install index run test test-fast browser-deps eval bench bench-large bench-ray scale load-test train-reader-stage1 train-reader-stage2 train-reader train-reader-continue ship-reader train-reader-tiny fit-ranker clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ browser-deps:  ## Debian's chromium for the browser test (Playwright's own downl
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium missing: run 'sudo apt-get install chromium' (the browser test will be skipped)"; fi
 
-test: install browser-deps  ## the whole test suite (unit, real-model, browser)
+test: install browser-deps  ## the whole test suite (unit, real-model, browser; starts its own milvus-lite server on loopback)
 	$(PY) -m pytest -q; code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest collected no tests: that is a failure"; fi; exit $$code
 
@@ -53,6 +53,9 @@ bench: install  ## benchmarks on SQuAD / SQuADShifts from ../shared/data; writes
 bench-large: install  ## 20,963 SQuAD paragraphs end to end, FAISS and Milvus Lite side by side -> reports/bench_large.md (embedding once ~1-2 h at nice, then ~35 min with the training paused)
 	nice -n 5 $(PY) scripts/bench_large.py embed --quiet
 	$(PY) scripts/bench_large.py all --quiet
+
+bench-ray: install  ## bulk indexing on Ray: chunks/s with 1 and 2 workers beside the single process -> reports/bench_ray.md (~4 min, training paused)
+	scripts/with_training_paused.sh $(PY) scripts/bench_ray.py $(BENCH_RAY_ARGS)
 
 scale: install  ## search latency, RAM and recall at 50k / 200k / 1M passages -> reports/scale.md (needs bench-large's vector cache; build ~40 min at nice, timings ~10 min paused)
 	nice -n 5 $(PY) scripts/scale.py build $(SCALE_BUILD_ARGS)

@@ -44,13 +44,25 @@ def cmd_index(args) -> int:
         for entry in feed.entries:
             for note in entry.notes:
                 print(f"  {entry.status} {entry.path or entry.title!r}: {note}", file=sys.stderr)
-    pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader="heuristic",
-                        backend=backend_from_args(args))
-    report = pipeline.index(progress=not args.quiet)
-    for s in pipeline.skipped:
+    if args.ray is not None:  # the same index, read and embedded on Ray (qa/bulk/ray_index.py)
+        from .bulk.ray_index import BulkIndexError, bulk_index_from_args
+
+        try:
+            bulk = bulk_index_from_args(args, progress=not args.quiet)
+        except (BulkIndexError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        print(f"ray: {bulk.summary()}", file=sys.stderr)
+        report, skipped_files, where = bulk.update, bulk.skipped, backend_from_args(args).describe()
+    else:
+        pipeline = Pipeline(corpus_dir=args.corpus, index_dir=args.index_dir, reader="heuristic",
+                            backend=backend_from_args(args))
+        report = pipeline.index(progress=not args.quiet)
+        skipped_files, where = pipeline.skipped, pipeline.backend.describe()
+    for s in skipped_files:
         print(s.line(), file=sys.stderr)
-    skipped = sum(not s.note for s in pipeline.skipped)
-    print(f"index {pipeline.backend.describe()}: {report.summary()}" + (f"; {skipped} files skipped" if skipped else ""))
+    skipped = sum(not s.note for s in skipped_files)
+    print(f"index {where}: {report.summary()}" + (f"; {skipped} files skipped" if skipped else ""))
     if not report.chunks_total:
         print(f"note: no articles indexed; put .txt, .md, .html or .pdf files in {args.corpus}", file=sys.stderr)
     return EXIT_FAILURE if failed else 0
@@ -165,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-fetch", action="store_true",
                    help="with --feed: index each entry's own summary or content; do not fetch linked pages")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .bulk.ray_index import add_arguments as add_ray_arguments
+
+    add_ray_arguments(p)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="ask one question")

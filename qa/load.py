@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,14 +49,15 @@ def max_bytes(suffix: str) -> int:
     return MAX_PDF_BYTES if suffix in PDF_SUFFIXES else MAX_FILE_BYTES
 
 
-def load_corpus(folder: str | Path, progress: bool = False) -> tuple[list[Document], list[Skipped]]:
+def load_corpus(folder: str | Path, progress: bool = False,
+                read_files: "ReadFiles | None" = None) -> tuple[list[Document], list[Skipped]]:
     """Load every supported article in ``folder`` and its sub-folders (hidden ones skipped).
 
     Returns the documents sorted by id and what was skipped or noted, each with a reason.
-    Raises ``FileNotFoundError`` if the folder does not exist.
+    Raises ``FileNotFoundError`` if the folder does not exist. ``read_files`` reads and extracts
+    the articles (``read_files_serially`` by default; qa/bulk/ray_index.py spreads them over Ray):
+    the result is the same either way.
     """
-    from tqdm import tqdm
-
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {root} (pass --corpus FOLDER with .txt/.md/.html/.pdf "
@@ -65,20 +67,21 @@ def load_corpus(folder: str | Path, progress: bool = False) -> tuple[list[Docume
     sidecars, problems = read_sidecars(root, [p for p in paths if is_sidecar(p)])
     skipped = [Skipped(path, reason, note=True) for path, reason in problems]
     articles = [p for p in paths if not is_sidecar(p)]
+    jobs = [(str(p), str(p.relative_to(root)), sidecars.get((str(p.relative_to(root).parent), p.stem), (None, ""))[0])
+            for p in articles if p.suffix.lower() in SUPPORTED_SUFFIXES]
+    results = iter((read_files or read_files_serially)(jobs, progress))
     docs: dict[str, Document] = {}
-    for path in tqdm(articles, desc="reading articles", unit="file", disable=not progress or len(articles) < 2):
+    for path in articles:
         rel = path.relative_to(root)
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             skipped.append(Skipped(str(rel), f"unsupported type {path.suffix or '(none)'}; use .txt, .md, .html "
                                              "or .pdf"))
             continue
-        key = (str(rel.parent), path.stem)
-        meta, _ = sidecars.get(key, (None, ""))
-        try:
-            doc, notes = read_article_file(path, str(rel), meta)
-        except LoadError as exc:
-            skipped.append(Skipped(str(rel), str(exc)))
+        result = next(results)
+        if isinstance(result, LoadError):
+            skipped.append(Skipped(str(rel), str(result)))
             continue
+        doc, notes = result
         if doc.doc_id in docs:
             skipped.append(Skipped(str(rel), f"duplicate article id {doc.doc_id!r} (same file name as {docs[doc.doc_id].path})"))
             continue
@@ -91,6 +94,28 @@ def load_corpus(folder: str | Path, progress: bool = False) -> tuple[list[Docume
     for s in skipped:
         log.info(s.line())
     return [docs[k] for k in sorted(docs)], skipped
+
+
+# One article to read: (absolute path, path relative to the corpus, its sidecar's metadata or None).
+ReadJob = tuple[str, str, "Metadata | None"]
+# Reads jobs in order: for each, (Document, notes) or the LoadError saying why it is not an article.
+ReadFiles = Callable[[Sequence[ReadJob], bool], Iterable["tuple[Document, list[str]] | LoadError"]]
+
+
+def read_files_serially(jobs: Sequence[ReadJob], progress: bool = False):
+    """``read_job`` over ``jobs`` in this process, with a progress bar."""
+    from tqdm import tqdm
+
+    for job in tqdm(jobs, desc="reading articles", unit="file", disable=not progress or len(jobs) < 2):
+        yield read_job(job)
+
+
+def read_job(job: ReadJob) -> "tuple[Document, list[str]] | LoadError":
+    path, rel, meta = job
+    try:
+        return read_article_file(Path(path), rel, meta)
+    except LoadError as exc:
+        return exc
 
 
 def read_article_file(path: Path, rel: str, meta: Metadata | None = None) -> tuple[Document, list[str]]:

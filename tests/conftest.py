@@ -86,9 +86,29 @@ def small_corpus(tmp_path) -> Path:
 
 # ------------------------------------------------------------------ the two index backends
 
-# Every backend test runs against FAISS + bm25s and Milvus Lite; with MILVUS_URI set (e.g.
-# http://localhost:19530) also against that Milvus server, in collections of its own.
-BACKENDS = ["faiss", "milvus"] + (["milvus-server"] if os.environ.get("MILVUS_URI") else [])
+# Every backend test runs against FAISS + bm25s, Milvus Lite (embedded) and a Milvus server reached
+# through --milvus-uri http://...: milvus-lite's own gRPC server, started once per session on a free
+# loopback port (tests/milvus_server.py), or the server MILVUS_URI names (e.g. http://localhost:19530).
+BACKENDS = ["faiss", "milvus", "milvus-server"]
+
+
+@pytest.fixture(scope="session")
+def milvus_server_uri(tmp_path_factory) -> str:
+    """The URI of a running Milvus server (started here unless MILVUS_URI names one); stopped at the end."""
+    if os.environ.get("MILVUS_URI"):
+        yield os.environ["MILVUS_URI"]
+        return
+    from .milvus_server import MilvusLiteServer, MilvusServerError
+
+    server = MilvusLiteServer(tmp_path_factory.mktemp("milvus-server") / "data")
+    try:
+        server.start()
+    except MilvusServerError as exc:
+        pytest.fail(str(exc), pytrace=False)  # a pinned dependency: never a silent skip
+    try:
+        yield server.uri
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -103,7 +123,7 @@ def make_backend(request, tmp_path):
         index_dir = Path(index_dir or tmp_path / f"index-{name}")
         if name == "milvus-server":
             prefix = f"qa_test_{secrets.token_hex(4)}"
-            backend = build("milvus", index_dir, os.environ["MILVUS_URI"], prefix)
+            backend = build("milvus", index_dir, request.getfixturevalue("milvus_server_uri"), prefix)
         else:
             backend = build(name, index_dir)
         made.append(backend)

@@ -1,6 +1,7 @@
-"""One contract, two backends (qa/backends/): every test here runs against FAISS + bm25s and against
-Milvus Lite (and a Milvus server when MILVUS_URI is set): build, reload, incremental updates by
-article, mismatches and damage detected and rebuilt, filters inside the search, bad locations."""
+"""One contract, two backends (qa/backends/): every test here runs against FAISS + bm25s, Milvus Lite
+and a Milvus server through --milvus-uri http://127.0.0.1:PORT (milvus-lite's gRPC server, started
+by the ``milvus_server_uri`` fixture; or the one MILVUS_URI names): build, reload, incremental
+updates by article, mismatches and damage detected and rebuilt, filters inside the search, bad locations."""
 from __future__ import annotations
 
 import itertools
@@ -218,12 +219,16 @@ def _damage_milvus(backend, how):
                                            "record": json.dumps({**manifest, "complete": False}), "marker": [1.0, 0.0]}])
 
 
+MILVUS = [b for b in BACKENDS if b.startswith("milvus")]  # embedded, and through a server
+
+
+@pytest.mark.parametrize("name", MILVUS)
 @pytest.mark.parametrize("how, reason", [
     ("chunks-dropped", "is missing"), ("rows-lost", "counts disagree"),
     ("manifest-garbage", "unreadable"), ("update-unfinished", "did not finish"),
 ])
-def test_damaged_milvus_collection_is_detected_and_rebuilt(make_backend, small_corpus, how, reason):
-    backend = make_backend("milvus")
+def test_damaged_milvus_collection_is_detected_and_rebuilt(make_backend, small_corpus, how, reason, name):
+    backend = make_backend(name)
     _, first = _update(backend, small_corpus, FakeEncoder())
     _damage_milvus(backend, how)
     with pytest.raises(IndexProblem, match=reason) as info:
@@ -235,10 +240,11 @@ def test_damaged_milvus_collection_is_detected_and_rebuilt(make_backend, small_c
     assert backend.load(encoder, CONFIG).chunk_count == index.chunk_count
 
 
-def test_milvus_update_that_dies_half_way_is_rebuilt_next_time(make_backend, small_corpus, monkeypatch):
+@pytest.mark.parametrize("name", MILVUS)
+def test_milvus_update_that_dies_half_way_is_rebuilt_next_time(make_backend, small_corpus, monkeypatch, name):
     from qa.backends import milvus
 
-    backend = make_backend("milvus")
+    backend = make_backend(name)
     _update(backend, small_corpus, FakeEncoder())
     (small_corpus / "zebra.txt").write_text(ZEBRA, encoding="utf-8")
 
@@ -309,10 +315,11 @@ def test_a_full_disk_gets_a_clear_message_and_keeps_the_index(make_backend, smal
     assert _ids(backend.load(fake_encoder, CONFIG)) == _ids(before)
 
 
-def test_milvus_disk_full_becomes_a_location_error(make_backend, small_corpus, fake_encoder, monkeypatch):
+@pytest.mark.parametrize("name", MILVUS)
+def test_milvus_disk_full_becomes_a_location_error(make_backend, small_corpus, fake_encoder, monkeypatch, name):
     from pymilvus.exceptions import MilvusException
 
-    backend = make_backend("milvus")
+    backend = make_backend(name)
     _update(backend, small_corpus, fake_encoder)
     (small_corpus / "zebra.txt").write_text(ZEBRA, encoding="utf-8")
     client = backend.client()
@@ -342,7 +349,7 @@ def test_answers_and_citations_are_identical_on_both_backends(make_backend, smal
     assert answers["faiss-hits"] == answers["milvus-hits"]
 
 
-@pytest.mark.parametrize("name", [b for b in BACKENDS if b.startswith("milvus")])
+@pytest.mark.parametrize("name", MILVUS)
 def test_two_replicas_share_one_milvus_index(make_backend, small_corpus, tmp_path, name):
     """One replica indexes a new article; another, started before, answers from it at once (Strong
     consistency) without re-reading anything."""

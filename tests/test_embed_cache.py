@@ -52,3 +52,18 @@ def test_one_text_at_a_time_is_written_in_full_shards(tmp_path):
     assert len(list((tmp_path / "cache").glob("shard-*.npz"))) == 2  # 4 + 4, one pending
     cached.flush()
     assert len(CachedEncoder(FakeEncoder(), tmp_path / "cache")) == 9
+
+
+def test_vectors_embedded_elsewhere_are_added_and_read_back(tmp_path):
+    """What a bulk job's driver does with its workers' vectors (qa/bulk/ray_index.py)."""
+    cached = CachedEncoder(FakeEncoder(), tmp_path / "cache", shard_size=2)
+    assert cached.missing(["a", "b", "a", "c"]) == ["a", "b", "c"]
+    vectors = FakeEncoder().encode(["a", "b", "c"])
+    cached.add(["a", "b", "c"], vectors)  # two make a shard on disk; "c" waits for flush()
+    assert len(list((tmp_path / "cache").glob("shard-*.npz"))) == 1 and cached.missing(["a", "c", "d"]) == ["d"]
+    with pytest.raises(ValueError, match="expected"):
+        cached.add(["x"], vectors)
+    cached.flush()
+    inner = FakeEncoder()
+    again = CachedEncoder(inner, tmp_path / "cache")
+    assert np.array_equal(again.encode(["c", "a"]), vectors[[2, 0]]) and inner.encoded == []

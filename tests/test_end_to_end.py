@@ -37,8 +37,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def pipeline(request, tmp_path_factory):
-    """The seed articles indexed by each backend (FAISS + bm25s, Milvus Lite, a server if MILVUS_URI)."""
-    import os
+    """The seed articles indexed by each backend (FAISS + bm25s, Milvus Lite, a Milvus server)."""
     import shutil
 
     from qa.backends import make_backend
@@ -48,7 +47,7 @@ def pipeline(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     shutil.copytree(SEEDS, root / "corpus")
     if request.param == "milvus-server":
-        backend = make_backend("milvus", root / "index", os.environ["MILVUS_URI"], "qa_test_e2e")
+        backend = make_backend("milvus", root / "index", request.getfixturevalue("milvus_server_uri"), "qa_test_e2e")
     else:
         backend = make_backend(request.param, root / "index")
     p = Pipeline(root / "corpus", root / "index", backend=backend)

@@ -1,0 +1,1 @@
+"""Bulk indexing on a distributed engine (``ray_index.py``: ``qa index --ray [ADDRESS]``)."""
