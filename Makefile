@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: help install index run test test-fast browser-deps eval bench bench-large bench-ray scale load-test train-reader-stage1 train-reader-stage2 train-reader train-reader-continue ship-reader train-reader-tiny fit-ranker clean
+.PHONY: help install index run test test-fast browser-deps eval bench bench-large bench-ray scale load-test train-reader-stage1 train-reader-stage2 train-reader train-reader-continue train-reader-abstain ship-reader train-reader-tiny fit-ranker clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -85,6 +85,11 @@ train-reader-continue: install  ## stage 3 again from the committed weights when
 	mkdir -p runs/reader_squad
 	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.training.train --config configs/reader_squad.json \
 		--out runs/reader_squad --init-from qa/reader/weights --resume 2>&1 | tee -a runs/reader_squad/train.log
+
+train-reader-abstain: install  ## reader stage 4 (issue 21): the shipped reader on the stage-3 data plus made-up unanswerable questions (resumable; STOP_AT=HH:MM UTC decays the rate to 0 then) -> runs/reader_abstain
+	mkdir -p runs/reader_abstain
+	nice -n 10 env OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 $(PY) -m qa.training.train --config configs/reader_abstain.json \
+		--out runs/reader_abstain --resume $(if $(STOP_AT),--stop-at $(STOP_AT),) 2>&1 | tee -a runs/reader_abstain/train.log
 
 ship-reader: install  ## export runs/reader_squad/best.pt as the shipped reader, measure its clean-span rules, fit its rankers, evaluate
 	$(PY) -m qa.training.export --ckpt runs/reader_squad/best.pt --out qa/reader/weights
