@@ -15,7 +15,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from .corpus_files import CorpusFile, read_inside, walk_corpus
 from .extract.base import Extracted, LoadError, Metadata, clean_title
+from .chunk import too_big_to_index
 from .extract.sidecar import is_sidecar, read_sidecars
 from .types import Document
 
@@ -60,10 +62,13 @@ def load_corpus(folder: str | Path, progress: bool = False) -> tuple[list[Docume
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {root} (pass --corpus FOLDER with .txt/.md/.html/.pdf "
                                 "articles)")
-    paths = [p for p in sorted(root.rglob("*"))
-             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+    # Links out of the folder, names that are not UTF-8, FIFOs...: passed over with a reason.
+    found, passed_over = walk_corpus(root)
+    skipped = [Skipped(path, reason) for path, reason in passed_over]
+    by_path = {f.path: f for f in found}
+    paths = [f.path for f in found]
     sidecars, problems = read_sidecars(root, [p for p in paths if is_sidecar(p)])
-    skipped = [Skipped(path, reason, note=True) for path, reason in problems]
+    skipped += [Skipped(path, reason, note=True) for path, reason in problems]
     articles = [p for p in paths if not is_sidecar(p)]
     docs: dict[str, Document] = {}
     for path in tqdm(articles, desc="reading articles", unit="file", disable=not progress or len(articles) < 2):
@@ -75,7 +80,7 @@ def load_corpus(folder: str | Path, progress: bool = False) -> tuple[list[Docume
         key = (str(rel.parent), path.stem)
         meta, _ = sidecars.get(key, (None, ""))
         try:
-            doc, notes = read_article_file(path, str(rel), meta)
+            doc, notes = read_article_file(by_path[path], str(rel), meta, root)
         except LoadError as exc:
             skipped.append(Skipped(str(rel), str(exc)))
             continue
@@ -93,17 +98,22 @@ def load_corpus(folder: str | Path, progress: bool = False) -> tuple[list[Docume
     return [docs[k] for k in sorted(docs)], skipped
 
 
-def read_article_file(path: Path, rel: str, meta: Metadata | None = None) -> tuple[Document, list[str]]:
-    """One file of the corpus (size checked before it is read), with the notes about it."""
-    suffix = path.suffix.lower()
+def read_article_file(file: CorpusFile | Path, rel: str, meta: Metadata | None = None,
+                      root: str | Path | None = None) -> tuple[Document, list[str]]:
+    """One file of the corpus (size checked before it is read, never more than the limit read;
+    with ``root``, opened only as a regular file inside it), with the notes about it."""
+    if not isinstance(file, CorpusFile):
+        file = CorpusFile(Path(file), Path(file), rel)
+    suffix = file.path.suffix.lower()
     try:
-        size = path.stat().st_size
+        size = file.real.stat().st_size
         if size > max_bytes(suffix):
             raise LoadError(f"file is {size:,} bytes; {suffix} articles are limited to {max_bytes(suffix):,} bytes")
-        raw = path.read_bytes()
+        raw = (read_inside(file, root, max_bytes(suffix)) if root is not None
+               else file.real.read_bytes())
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
-    return read_article(raw, doc_id=path.stem, path=rel, suffix=suffix, meta=meta)
+    return read_article(raw, doc_id=file.path.stem, path=rel, suffix=suffix, meta=meta)
 
 
 def load_document(path: str | Path, rel: str | None = None, meta: Metadata | None = None) -> Document:
@@ -129,6 +139,9 @@ def read_article(raw: bytes, doc_id: str, path: str, suffix: str = ".txt",
     text = extracted.text
     if not text.strip():
         raise LoadError("file has no text")
+    too_big = too_big_to_index(text)
+    if too_big:
+        raise LoadError(too_big)
     return Document(doc_id=doc_id, title=clean_title(merged.title, merged.source) or doc_id, path=path, text=text,
                     sha256=hashlib.sha256(raw).hexdigest(), source=merged.source, published=merged.published,
                     url=merged.url, author=merged.author, extractor=extracted.extractor,
