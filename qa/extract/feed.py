@@ -81,7 +81,9 @@ def slug(text: str, limit: int = NAME_CHARS) -> str:
 
 def read_feed(source: str, fetcher: Fetcher | None = None) -> tuple[bytes, str | None]:
     """The feed's bytes and its URL (None for a local file: relative links then cannot be fetched)."""
-    if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):  # a URL, http(s) or refused by the fetcher
+    # A URL (http(s), or any other scheme: the fetcher refuses those with a reason); a file first if
+    # one has that name. A one-letter "scheme" is a Windows drive.
+    if not Path(source).is_file() and re.match(r"^[a-z][a-z0-9+.-]+:", source, re.IGNORECASE):
         try:
             data, final = (fetcher or Fetcher()).fetch(source, MAX_FEED_BYTES)
         except FetchError as exc:
