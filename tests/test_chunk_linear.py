@@ -122,3 +122,15 @@ def test_a_text_too_big_to_index_says_so():
     many = "a. " * (chunk.MAX_SENTENCE_MARKS + 10)
     reason = too_big_to_index(many)
     assert reason and "sentence ends" in reason and "split it" in reason
+
+
+def test_the_chunking_benchmark_writes_its_report(tmp_path):
+    from .scripts_helpers import load_script
+
+    bench = load_script("bench_chunking")
+    assert bench.main(["--sizes-kb", "5", "20", "--old-up-to-kb", "5", "--repeat", "1",
+                       "--out", str(tmp_path / "chunking")]) == 0
+    md = (tmp_path / "chunking.md").read_text(encoding="utf-8")
+    assert "| 20 kB |" in md and "exponent" in md and (tmp_path / "chunking.png").stat().st_size > 1000
+    with pytest.raises(SystemExit):
+        bench.main(["--help"])
