@@ -79,6 +79,8 @@ INTERNAL_FEED_URLS = [
     "http://linklocal6.example/feed/plain", "http://10.0.0.1/feed/plain", "http://172.16.0.1/feed/plain",
     "http://192.168.0.1/feed/plain", "http://[fc00::1]/feed/plain", "http://[fe80::1]/feed/plain",
     "http://[::127.0.0.1]:{port}/feed/plain", "http://224.0.0.1/feed/plain", "http://240.0.0.1/feed/plain",
+    "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ:{port}/feed/plain", "http://①②⑦.0.0.1:{port}/feed/plain", "http://127。0。0。1:{port}/feed/plain",
+    "http://[64:ff9b::127.0.0.1]:{port}/feed/plain",
 ]
 
 NOT_HTTP_FEED_URLS = [
@@ -90,7 +92,7 @@ NOT_HTTP_FEED_URLS = [
 UNUSABLE_FEED_URLS = [
     "http://%31%32%37.0.0.1:{port}/feed/plain", "http://127.0.0.1.:{port}/feed/plain", "http:///feed/plain",
     "http://[::1:{port}/feed/plain", "http://127.0.0.1:99999/feed/plain", "http://nowhere.invalid/feed/plain",
-    "http://" + "a" * 300 + ".example/feed",
+    "http://" + "a" * 300 + ".example/feed", "http://[::1%25lo]:{port}/feed/plain",
 ]
 
 
@@ -373,3 +375,97 @@ def test_an_http_error_page_leaves_the_summary(tmp_path, fresh, code):
         report = ingest_feed("http://news.example/feed/err", corpus, fetcher=fetcher)
     assert any(f"HTTP {code}" in n for n in report.entries[0].notes)
     assert "Summary of the broken one." in _texts(corpus)[report.entries[0].path]
+
+
+# ------------------------------------------------------------------ TLS to a pinned address
+
+
+def _self_signed(tmp_path, name: str):
+    """(cert.pem, key.pem) for ``name``, made with cryptography (pypdf[crypto] brings it)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("url, ok", [("https://news.example/article", True), ("https://other.example/article", False)])
+def test_tls_to_the_pinned_address_is_verified_against_the_urls_name(tmp_path, monkeypatch, url, ok):
+    """Connecting to the checked IP must not weaken TLS: the certificate is checked for the name in
+    the URL (SNI and host name), so a pinned connection to the wrong server fails."""
+    import ssl
+
+    cert, key = _self_signed(tmp_path, "news.example")
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust this one certificate, nothing else
+    with serve_site({}) as site:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        seen: list = []
+        fetcher = Fetcher(resolve=names(), connect=_tls_connector(site.port, seen, context))
+        out, seconds = timed(fetcher.fetch, url, 100_000)
+    if ok:
+        assert not isinstance(out, Exception), out
+        assert b"Harbour reopens" in out[0] and seen == [(PUBLIC, 443)]
+    else:
+        assert isinstance(out, FetchError) and "doesn't match" in str(out), out
+    assert seconds < 5
+
+
+def _tls_connector(port: int, seen: list, context):
+    """Like ``connector``, but the loopback site is reached through a TLS-terminating relay thread."""
+    import socket
+    import threading
+
+    from .feed_site import _PublicLooking
+
+    def connect(address, timeout):
+        seen.append((address[0], address[1]))
+        assert address[0] == PUBLIC
+        ours, theirs = socket.socketpair()
+
+        def relay():
+            with context.wrap_socket(theirs, server_side=True) as tls, \
+                    socket.create_connection(("127.0.0.1", port), 5) as plain:
+                plain.settimeout(5)
+                tls.settimeout(5)
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    part = tls.recv(4096)
+                    if not part:
+                        return
+                    request += part
+                plain.sendall(request)
+                while part := plain.recv(65536):
+                    tls.sendall(part)
+                    if b"</html>" in part:
+                        break
+
+        threading.Thread(target=_quietly(relay), daemon=True).start()
+        return _PublicLooking(ours, (PUBLIC, address[1]))
+
+    return connect
+
+
+def _quietly(fn):
+    def run():
+        try:
+            fn()
+        except OSError:  # the client gave up (a refused certificate): nothing to relay
+            pass
+    return run
