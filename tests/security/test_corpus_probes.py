@@ -284,3 +284,28 @@ def test_a_five_megabyte_article_is_indexed_in_bounded_time(corpus, tmp_path):
     start = time.monotonic()
     chunks = chunk_document(long)
     assert time.monotonic() - start < 30 and len(chunks) > 10_000
+
+
+@pytest.mark.parametrize("swap", ["file", "folder"])
+def test_a_file_swapped_for_a_link_after_the_walk_is_not_read(corpus, swap):
+    """Between listing the folder and reading a file, someone replaces it (or its folder) with a
+    link out: the read opens without following links and checks where the open file really is."""
+    from qa.corpus_files import walk_corpus
+    from qa.extract.base import LoadError
+    from qa.load import read_article_file
+
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "story.txt").write_text("Story\n\nThe ferry sails at noon. It returns at six.", encoding="utf-8")
+    files, _ = walk_corpus(corpus)
+    story = next(f for f in files if f.rel == "sub/story.txt")
+    outside = corpus.parent / "outside"
+    if swap == "file":
+        (corpus / "sub" / "story.txt").unlink()
+        (corpus / "sub" / "story.txt").symlink_to(outside / "passwd.txt")
+    else:
+        (outside / "story.txt").write_text(OUTSIDE, encoding="utf-8")
+        (corpus / "sub" / "story.txt").unlink()
+        (corpus / "sub").rmdir()
+        (corpus / "sub").symlink_to(outside)
+    with pytest.raises(LoadError, match="cannot read file"):
+        read_article_file(story, story.rel, None, corpus)
