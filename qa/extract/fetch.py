@@ -82,7 +82,6 @@ class Fetcher:
         self.connect = connect or _default_connect
         self.started = time.monotonic()
         self.bytes_read = 0
-        self.requests = 0  # connections attempted (tests count them)
         self._sockets: list[socket.socket] = []
         self._expired = False
         self._lock = threading.Lock()
@@ -138,7 +137,6 @@ class Fetcher:
         watchdog = threading.Timer(max(self.remaining_s(), 0.0), self._expire)
         watchdog.daemon = True
         watchdog.start()
-        self.requests += 1
         try:
             response = pool.urlopen("GET", target, headers={
                 "Host": host_header, "User-Agent": "qa-news (feed reader)",
