@@ -63,40 +63,16 @@ def walk_corpus(root: str | Path) -> tuple[list[CorpusFile], list[tuple[str, str
     files: list[CorpusFile] = []
     problems: list[tuple[str, str]] = []
 
-    def visit(folder: Path, rel: tuple[str, ...]) -> None:
+    def listing(folder: Path, rel: tuple[str, ...]) -> list[os.DirEntry] | None:
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                return sorted(it, key=lambda e: e.name)
         except OSError as exc:
             problems.append((shown_name(os.path.join(*rel)) if rel else ".",
                              f"folder cannot be read ({exc.strerror or exc}); its files are not indexed"))
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            parts = (*rel, entry.name)
-            shown = shown_name(os.path.join(*parts))
-            path = folder / entry.name
-            if not _encodable(entry.name):
-                what = "folder" if entry.is_dir(follow_symlinks=False) else "file"
-                problems.append((shown, f"the {what} name is not valid UTF-8, so it cannot be indexed or cited"
-                                        + ("; nothing in it is indexed" if what == "folder" else "")
-                                        + "; rename it with a UTF-8 name (e.g. `convmv -f latin1 -t utf-8 -r "
-                                          "--notest FOLDER`)"))
-                continue
-            try:
-                if entry.is_symlink():
-                    _linked(path, shown, parts)
-                elif entry.is_dir(follow_symlinks=False):
-                    visit(path, parts)
-                elif entry.is_file(follow_symlinks=False):
-                    files.append(CorpusFile(path, path, "/".join(parts)))
-                else:
-                    problems.append((shown, "not a regular file (a FIFO, socket or device); it is not read"))
-            except OSError as exc:
-                problems.append((shown, f"cannot be read ({exc.strerror or exc})"))
+            return None
 
-    def _linked(path: Path, shown: str, parts: tuple[str, ...]) -> None:
+    def linked(path: Path, shown: str, parts: tuple[str, ...]) -> None:
         try:
             real = path.resolve(strict=True)
         except FileNotFoundError:
@@ -119,7 +95,40 @@ def walk_corpus(root: str | Path) -> tuple[list[CorpusFile], list[tuple[str, str
         else:
             problems.append((shown, "a link to something that is not a regular file; it is not read"))
 
-    visit(root, ())
+    # Depth first in sorted order (= sorted path order), with a stack rather than recursion: a
+    # folder nested thousands deep must not exhaust Python's recursion limit.
+    stack = [(root, (), iter(listing(root, ()) or []))]
+    while stack:
+        folder, rel, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        if entry.name.startswith("."):
+            continue
+        parts = (*rel, entry.name)
+        shown = shown_name(os.path.join(*parts))
+        path = folder / entry.name
+        if not _encodable(entry.name):
+            what = "folder" if entry.is_dir(follow_symlinks=False) else "file"
+            problems.append((shown, f"the {what} name is not valid UTF-8, so it cannot be indexed or cited"
+                                    + ("; nothing in it is indexed" if what == "folder" else "")
+                                    + "; rename it with a UTF-8 name (e.g. `convmv -f latin1 -t utf-8 -r "
+                                      "--notest FOLDER`)"))
+            continue
+        try:
+            if entry.is_symlink():
+                linked(path, shown, parts)
+            elif entry.is_dir(follow_symlinks=False):
+                below = listing(path, parts)
+                if below is not None:
+                    stack.append((path, parts, iter(below)))
+            elif entry.is_file(follow_symlinks=False):
+                files.append(CorpusFile(path, path, "/".join(parts)))
+            else:
+                problems.append((shown, "not a regular file (a FIFO, socket or device); it is not read"))
+        except OSError as exc:
+            problems.append((shown, f"cannot be read ({exc.strerror or exc})"))
     return files, problems
 
 

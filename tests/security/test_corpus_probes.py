@@ -309,3 +309,13 @@ def test_a_file_swapped_for_a_link_after_the_walk_is_not_read(corpus, swap):
         (corpus / "sub").symlink_to(outside)
     with pytest.raises(LoadError, match="cannot read file"):
         read_article_file(story, story.rel, None, corpus)
+
+
+def test_a_folder_nested_deeper_than_the_recursion_limit_is_walked(corpus):
+    deep = corpus
+    for _ in range(1200):  # 2,400 characters of path: inside PATH_MAX, past Python's recursion limit
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "bottom.txt").write_text("Bottom\n\nThe well is deep. The water is cold.", encoding="utf-8")
+    docs, reasons = _load(corpus, bound_s=10)
+    assert "bottom" in {d.doc_id for d in docs} and reasons == {}
