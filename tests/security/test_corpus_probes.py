@@ -332,3 +332,14 @@ def test_a_folder_nested_deeper_than_the_recursion_limit_is_walked(corpus):
     finally:
         sys.setrecursionlimit(limit)
     assert "bottom" in {d.doc_id for d in docs} and reasons == {}
+
+
+@pytest.mark.parametrize("limit, value, says", [("MAX_TEXT_CHARS", 100, "passes 100 characters by page 2 of 3"),
+                                                ("MAX_SECONDS", 0.0, "took more than 0 s by page 1 of 3")])
+def test_the_work_on_one_pdf_is_bounded(corpus, monkeypatch, limit, value, says):
+    from qa.extract import pdf
+
+    monkeypatch.setattr(pdf, limit, value)
+    (corpus / "report.pdf").write_bytes(_pdf([(_PAGE, False)] * 3))
+    _, reasons = _load(corpus)
+    assert says in reasons["report.pdf"] and "split" in reasons["report.pdf"]
