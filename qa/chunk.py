@@ -2,6 +2,10 @@
 
 Nothing is copied or normalised: a sentence is a ``(start, end)`` pair into the document text, with
 surrounding whitespace left outside the span, so ``text[start:end]`` is always the sentence itself.
+
+Splitting is linear in the text's length: every look at the text around a candidate boundary is
+bounded by that boundary's own neighbourhood (the word before it, the whitespace after it), never
+a search from the start of the text (``scripts/bench_chunking.py``, ``reports/chunking.md``).
 """
 from __future__ import annotations
 
@@ -19,15 +23,41 @@ ABBREVIATIONS = frozenset(
 )
 
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+# It starts where a run of terminal punctuation starts (the look-behind): a match can only begin
+# there anyway, and without it a long run of dots with no space after costs quadratic time.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’)\]]*(?=\s)")
 _WORD_BEFORE = re.compile(r"([\w.'-]+)$")
+_NEXT_CHAR = re.compile(r"\s*(\S)")
+_WORD_WINDOW = 32  # chars looked back for the word before a period; doubled while the word fills it
 _LINE_BREAK = re.compile(r"\n")
 _HARD_BREAK = re.compile(r"\n[ \t]*\n")
 
 
+# The work one file may cost: chunking is linear, but every chunk is embedded and stored, so a file
+# is refused (with this reason) rather than indexed for hours. 5 MB is the text file size limit
+# (load.MAX_FILE_BYTES); a 5 MB news text has ~45,000 candidate sentence ends.
+MAX_TEXT_CHARS = 5_000_000
+MAX_SENTENCE_MARKS = 200_000
+
+
+def too_big_to_index(text: str) -> str | None:
+    """Why ``text`` is too big to index as one article, or None. Costs one pass of a regex, stopping
+    at the limit."""
+    if len(text) > MAX_TEXT_CHARS:
+        return (f"its text is {len(text):,} characters; one file may hold at most {MAX_TEXT_CHARS:,}: split it "
+                "into smaller files")
+    marks = 0
+    for _ in _BOUNDARY.finditer(text):
+        marks += 1
+        if marks > MAX_SENTENCE_MARKS:
+            return (f"its text has more than {MAX_SENTENCE_MARKS:,} sentence ends in {len(text):,} characters, "
+                    "more than one file may be split into; split it into smaller files")
+    return None
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
     """True if the period at ``dot`` belongs to an abbreviation or an initial (``U.S.``, ``J.``)."""
-    m = _WORD_BEFORE.search(text, 0, dot)
+    m = _word_before(text, dot)
     if not m:
         return False
     word = m.group(1).lower().lstrip("'-")
@@ -42,9 +72,25 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return False
 
 
+def _word_before(text: str, dot: int) -> re.Match | None:
+    """``_WORD_BEFORE`` searched in ``text[:dot]``, looking back only as far as the word goes.
+
+    The match is the run of word characters that ends at ``dot``, so a window that does not start
+    inside it gives the same match as searching from offset 0; the window doubles while the run
+    reaches its start. Work is proportional to the word's length, not to ``dot``.
+    """
+    window = _WORD_WINDOW
+    while True:
+        lo = max(0, dot - window)
+        m = _WORD_BEFORE.search(text, lo, dot)
+        if lo == 0 or m is None or m.start() > lo:
+            return m
+        window *= 2
+
+
 def _next_starts_sentence(text: str, pos: int) -> bool:
     """Whether the text after a boundary candidate looks like a new sentence."""
-    m = re.compile(r"\s*(\S)").match(text, pos)
+    m = _NEXT_CHAR.match(text, pos)
     if not m:
         return True
     ch = m.group(1)

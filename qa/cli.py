@@ -35,7 +35,8 @@ def cmd_index(args) -> int:
         if not Path(args.corpus).is_dir():
             raise FileNotFoundError(f"corpus folder not found: {args.corpus} (create it, or pass --corpus FOLDER)")
         try:
-            feed = ingest_feed(source, args.corpus, fetch_pages=not args.no_fetch, progress=not args.quiet)
+            feed = ingest_feed(source, args.corpus, fetch_pages=not args.no_fetch, progress=not args.quiet,
+                               allow_private_fetch=args.allow_private_fetch)
         except LoadError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
@@ -176,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an RSS or Atom feed (a file or an http(s) URL) to add to the corpus; repeat for several")
     p.add_argument("--no-fetch", action="store_true",
                    help="with --feed: index each entry's own summary or content; do not fetch linked pages")
+    p.add_argument("--allow-private-fetch", action="store_true",
+                   help="with --feed: also fetch from loopback and private (intranet) addresses; by default a feed "
+                   "and its links may only reach public addresses (link-local, multicast and reserved ones never)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     from .bulk.ray_index import add_arguments as add_ray_arguments
 

@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .corpus_files import CorpusFile, read_inside, walk_corpus
 from .extract.base import Extracted, LoadError, Metadata, clean_title
+from .chunk import too_big_to_index
 from .extract.sidecar import is_sidecar, read_sidecars
 from .types import Document
 
@@ -62,12 +64,16 @@ def load_corpus(folder: str | Path, progress: bool = False,
     if not root.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {root} (pass --corpus FOLDER with .txt/.md/.html/.pdf "
                                 "articles)")
-    paths = [p for p in sorted(root.rglob("*"))
-             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)]
+    # Links out of the folder, names that are not UTF-8, FIFOs...: passed over with a reason.
+    found, passed_over = walk_corpus(root)
+    skipped = [Skipped(path, reason) for path, reason in passed_over]
+    by_path = {f.path: f for f in found}
+    paths = [f.path for f in found]
     sidecars, problems = read_sidecars(root, [p for p in paths if is_sidecar(p)])
-    skipped = [Skipped(path, reason, note=True) for path, reason in problems]
+    skipped += [Skipped(path, reason, note=True) for path, reason in problems]
     articles = [p for p in paths if not is_sidecar(p)]
-    jobs = [(str(p), str(p.relative_to(root)), sidecars.get((str(p.relative_to(root).parent), p.stem), (None, ""))[0])
+    jobs = [(str(p), str(by_path[p].real), str(p.relative_to(root)),
+             sidecars.get((str(p.relative_to(root).parent), p.stem), (None, ""))[0], str(root))
             for p in articles if p.suffix.lower() in SUPPORTED_SUFFIXES]
     results = iter((read_files or read_files_serially)(jobs, progress))
     docs: dict[str, Document] = {}
@@ -96,8 +102,9 @@ def load_corpus(folder: str | Path, progress: bool = False,
     return [docs[k] for k in sorted(docs)], skipped
 
 
-# One article to read: (absolute path, path relative to the corpus, its sidecar's metadata or None).
-ReadJob = tuple[str, str, "Metadata | None"]
+# One article to read: (path as found, the file it is, path relative to the corpus, its sidecar's
+# metadata or None, the corpus folder it must stay inside). Plain strings: Ray ships them to workers.
+ReadJob = tuple[str, str, str, "Metadata | None", str]
 # Reads jobs in order: for each, (Document, notes) or the LoadError saying why it is not an article.
 ReadFiles = Callable[[Sequence[ReadJob], bool], Iterable["tuple[Document, list[str]] | LoadError"]]
 
@@ -111,24 +118,29 @@ def read_files_serially(jobs: Sequence[ReadJob], progress: bool = False):
 
 
 def read_job(job: ReadJob) -> "tuple[Document, list[str]] | LoadError":
-    path, rel, meta = job
+    path, real, rel, meta, root = job
     try:
-        return read_article_file(Path(path), rel, meta)
+        return read_article_file(CorpusFile(Path(path), Path(real), rel), rel, meta, root)
     except LoadError as exc:
         return exc
 
 
-def read_article_file(path: Path, rel: str, meta: Metadata | None = None) -> tuple[Document, list[str]]:
-    """One file of the corpus (size checked before it is read), with the notes about it."""
-    suffix = path.suffix.lower()
+def read_article_file(file: CorpusFile | Path, rel: str, meta: Metadata | None = None,
+                      root: str | Path | None = None) -> tuple[Document, list[str]]:
+    """One file of the corpus (size checked before it is read, never more than the limit read;
+    with ``root``, opened only as a regular file inside it), with the notes about it."""
+    if not isinstance(file, CorpusFile):
+        file = CorpusFile(Path(file), Path(file), rel)
+    suffix = file.path.suffix.lower()
     try:
-        size = path.stat().st_size
+        size = file.real.stat().st_size
         if size > max_bytes(suffix):
             raise LoadError(f"file is {size:,} bytes; {suffix} articles are limited to {max_bytes(suffix):,} bytes")
-        raw = path.read_bytes()
+        raw = (read_inside(file, root, max_bytes(suffix)) if root is not None
+               else file.real.read_bytes())
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
-    return read_article(raw, doc_id=path.stem, path=rel, suffix=suffix, meta=meta)
+    return read_article(raw, doc_id=file.path.stem, path=rel, suffix=suffix, meta=meta)
 
 
 def load_document(path: str | Path, rel: str | None = None, meta: Metadata | None = None) -> Document:
@@ -154,6 +166,9 @@ def read_article(raw: bytes, doc_id: str, path: str, suffix: str = ".txt",
     text = extracted.text
     if not text.strip():
         raise LoadError("file has no text")
+    too_big = too_big_to_index(text)
+    if too_big:
+        raise LoadError(too_big)
     return Document(doc_id=doc_id, title=clean_title(merged.title, merged.source) or doc_id, path=path, text=text,
                     sha256=hashlib.sha256(raw).hexdigest(), source=merged.source, published=merged.published,
                     url=merged.url, author=merged.author, extractor=extracted.extractor,

@@ -33,6 +33,7 @@ def news(tmp_path_factory):
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli.main(["index", "--corpus", str(corpus), "--index-dir", str(root / "index"), "--quiet",
+                             "--allow-private-fetch",  # the fixture server is on 127.0.0.1
                              *[a for f in FEEDS for a in ("--feed", f"{server.url}/{f}")]])
         requested = list(server.requests)
     assert code == 0, err.getvalue()

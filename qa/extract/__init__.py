@@ -2,7 +2,8 @@
 
 ``text`` (.txt/.md with optional front matter), ``html`` (saved pages, trafilatura), ``pdf``
 (pypdf), plus ``sidecar`` (metadata kept beside files), ``feed`` (RSS/Atom entries written into the
-corpus folder; ``fetch`` gets feeds and their pages over http(s)) and ``dates`` (publication dates
+corpus folder; ``fetch`` gets feeds and their pages over http(s),
+from public addresses only: ``addresses``) and ``dates`` (publication dates
 as ISO strings). ``qa/load.py`` picks one by type.
 Each module imports its library only when it is used.
 """

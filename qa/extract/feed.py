@@ -15,6 +15,11 @@ again; a changed one is rewritten (atomically) and re-indexed. Entries that leav
 their files: feeds list only recent items, the corpus keeps what it has. Dates are read by
 ``dates.iso_date``: one that is not a date is reported and left out (feedparser alone would
 turn "2024-13-45" into a real-looking day).
+
+Fetching goes through one ``fetch.Fetcher`` per feed: public addresses only (unless
+``allow_private_fetch``), one deadline and one byte budget for the feed and all its pages. When the
+budget runs out, the remaining entries keep their feed summaries for now, recorded so that the next
+run fetches their pages.
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ from urllib.parse import urlsplit
 from ..fsutil import atomic_write_bytes
 from .base import LoadError, Metadata
 from .dates import iso_date
-from .fetch import FetchError, fetch
+from .fetch import FEED_BUDGET_BYTES, FEED_DEADLINE_S, BudgetSpent, FetchError, Fetcher
 from .html import extract_html, fragment_text
 from .sidecar import SIDECAR_SUFFIX
 from .text import split_front_matter
@@ -42,6 +47,7 @@ MAX_FEED_BYTES = 10_000_000
 MAX_PAGE_BYTES = 5_000_000  # as for any article file (load.MAX_FILE_BYTES)
 MAX_ENTRIES = 500
 NAME_CHARS = 60
+RETRY_MARK = "retry"  # recorded instead of the fingerprint when the budget kept a page from being fetched
 
 
 @dataclass(frozen=True)
@@ -73,11 +79,13 @@ def slug(text: str, limit: int = NAME_CHARS) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:limit].rstrip("-")
 
 
-def read_feed(source: str) -> tuple[bytes, str | None]:
+def read_feed(source: str, fetcher: Fetcher | None = None) -> tuple[bytes, str | None]:
     """The feed's bytes and its URL (None for a local file: relative links then cannot be fetched)."""
-    if re.match(r"^https?://", source, re.IGNORECASE):
+    # A URL (http(s), or any other scheme: the fetcher refuses those with a reason); a file first if
+    # one has that name. A one-letter "scheme" is a Windows drive.
+    if not Path(source).is_file() and re.match(r"^[a-z][a-z0-9+.-]+:", source, re.IGNORECASE):
         try:
-            data, final = fetch(source, MAX_FEED_BYTES)
+            data, final = (fetcher or Fetcher()).fetch(source, MAX_FEED_BYTES)
         except FetchError as exc:
             raise LoadError(f"feed {source}: {exc}") from None
         return data, final
@@ -90,14 +98,19 @@ def read_feed(source: str) -> tuple[bytes, str | None]:
 
 
 def ingest_feed(source: str, corpus_dir: str | Path, fetch_pages: bool = True,
-                progress: bool = False) -> FeedReport:
+                progress: bool = False, allow_private_fetch: bool = False,
+                deadline_s: float = FEED_DEADLINE_S, max_fetch_bytes: int = FEED_BUDGET_BYTES,
+                fetcher: Fetcher | None = None) -> FeedReport:
     """Write the entries of the feed at ``source`` into ``corpus_dir`` (see the module docstring).
     Raises ``LoadError`` when the feed itself cannot be read; an entry that cannot be used is
-    reported in its ``EntryOutcome`` and the others go on."""
+    reported in its ``EntryOutcome`` and the others go on. ``fetcher`` (tests) replaces the one
+    made from ``allow_private_fetch``, ``deadline_s`` and ``max_fetch_bytes``."""
     import feedparser
     from tqdm import tqdm
 
-    data, url = read_feed(source)
+    if fetcher is None:
+        fetcher = Fetcher(allow_private=allow_private_fetch, deadline_s=deadline_s, max_total_bytes=max_fetch_bytes)
+    data, url = read_feed(source, fetcher)
     parsed = feedparser.parse(data, response_headers={"content-location": url} if url else None)
     if not parsed.entries and (parsed.get("bozo") or not parsed.get("version")):
         why = parsed.get("bozo_exception") or "no RSS or Atom elements in it"
@@ -109,7 +122,7 @@ def ingest_feed(source: str, corpus_dir: str | Path, fetch_pages: bool = True,
     entries = parsed.entries[:MAX_ENTRIES]
     for entry in tqdm(entries, desc="feed entries", unit="entry", disable=not progress):
         try:
-            outcome = _ingest_entry(entry, feed_title, source, folder, Path(corpus_dir), fetch_pages)
+            outcome = _ingest_entry(entry, feed_title, source, folder, Path(corpus_dir), fetch_pages, fetcher)
         except OSError as exc:  # the corpus folder refused a write: say so, keep going
             outcome = EntryOutcome(entry.get("title", "")[:120], "skipped", notes=(f"could not be written: {exc}",))
         report.entries.append(outcome)
@@ -120,7 +133,7 @@ def ingest_feed(source: str, corpus_dir: str | Path, fetch_pages: bool = True,
 
 
 def _ingest_entry(entry, feed_title: str, feed_source: str, folder: Path, corpus: Path,
-                  fetch_pages: bool) -> EntryOutcome:
+                  fetch_pages: bool, fetcher: Fetcher) -> EntryOutcome:
     title = " ".join(fragment_text(entry.get("title", "")).split())
     link = entry.get("link", "") or ""
     if urlsplit(link).scheme.lower() not in ("http", "https"):
@@ -148,10 +161,15 @@ def _ingest_entry(entry, feed_title: str, feed_source: str, folder: Path, corpus
         return EntryOutcome(title, "unchanged", str(kept.relative_to(corpus)))
     status = "updated" if previous is not None else "added"
 
+    recorded = fingerprint
     if fetch_pages and link:
         try:
-            page, final = fetch(link, MAX_PAGE_BYTES)
+            page, final = fetcher.fetch(link, MAX_PAGE_BYTES)
             extracted = extract_html(page)
+        except BudgetSpent as exc:  # not the page's fault: the next run tries it again
+            notes.append(f"page {link} not fetched: {exc}; the feed's summary is indexed for now and the "
+                         "page is fetched when the feed is next indexed")
+            recorded = RETRY_MARK
         except LoadError as exc:  # FetchError too: a missing page still leaves the feed's summary
             notes.append(f"page {link}: {exc}; the feed's summary is indexed instead")
         else:
@@ -174,7 +192,7 @@ def _ingest_entry(entry, feed_title: str, feed_source: str, folder: Path, corpus
     if not text.strip():
         return EntryOutcome(title, "skipped", notes=(*notes, "the entry has no text of its own and no page "
                                                             "that could be fetched"))
-    atomic_write_bytes(files[".txt"], _with_front_matter(feed_meta, fingerprint, title, text).encode("utf-8"))
+    atomic_write_bytes(files[".txt"], _with_front_matter(feed_meta, recorded, title, text).encode("utf-8"))
     files[".html"].unlink(missing_ok=True)
     files[SIDECAR_SUFFIX].unlink(missing_ok=True)
     return EntryOutcome(title, status, str(files[".txt"].relative_to(corpus)), tuple(notes))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Sequence
 
@@ -33,6 +34,8 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 LAYOUT_VERSION = 1  # bump when ``assemble`` changes what it makes of the same lines
 MAX_PAGES = 1000
+MAX_TEXT_CHARS = 5_000_000  # as chunk.MAX_TEXT_CHARS: more than one file may be split into
+MAX_SECONDS = 120.0  # reading the text of one PDF; a hostile one could otherwise take hours
 MIN_TEXT_CHARS = 40  # less text than this in the whole file: no text layer to speak of
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
                             "\ufb05": "st", "\ufb06": "st"})
@@ -69,14 +72,28 @@ def extract_pdf(raw: bytes) -> Extracted:
         raise LoadError(f"the PDF is {kind}: {str(exc)[:160] or 'no detail'}; re-download or re-save it") from exc
     if count > MAX_PAGES:
         raise LoadError(f"the PDF has {count:,} pages; articles are limited to {MAX_PAGES:,}")
-    texts, problems = [], []
+    texts, problems, failures = [], [], []
+    started, chars = time.monotonic(), 0
     for n in range(count):
         try:
             texts.append(pages[n].extract_text() or "")
         except Exception as exc:
             texts.append("")
-            problems.append(f"page {n + 1} could not be read ({type(exc).__name__}); it is left out")
+            failures.append((n + 1, exc))
+            problems.append(f"page {n + 1} could not be read ({_why_unreadable(exc)}); it is left out")
+        chars += len(texts[-1])
+        if chars > MAX_TEXT_CHARS:
+            raise LoadError(f"the PDF's text passes {MAX_TEXT_CHARS:,} characters by page {n + 1} of {count}; "
+                            "one file may hold at most that: split it into smaller files")
+        if time.monotonic() - started > MAX_SECONDS and n + 1 < count:
+            raise LoadError(f"reading the PDF's text took more than {MAX_SECONDS:.0f} s by page {n + 1} of {count} "
+                            "(a very complex or hostile file); re-save it (print it to PDF) or split it")
     if sum(len(t.strip()) for t in texts) < MIN_TEXT_CHARS:
+        if failures:  # not a scan: pages that could not be read at all
+            pages_shown = ", ".join(str(p) for p, _ in failures[:5]) + (" ..." if len(failures) > 5 else "")
+            raise LoadError(f"no text could be read from the PDF: page{'s' if len(failures) > 1 else ''} "
+                            f"{pages_shown} could not be read ({_why_unreadable(failures[0][1])}); "
+                            "re-save it (print it to PDF) or add its text as a .txt file")
         raise LoadError("the PDF has no text layer (a scan or photos of pages?); run OCR on it first, e.g. "
                         "`ocrmypdf in.pdf out.pdf`, and add the result")
     blank = [str(n + 1) for n, t in enumerate(texts) if not t.strip()]
@@ -84,11 +101,27 @@ def extract_pdf(raw: bytes) -> Extracted:
         problems.append(f"page{'s' if len(blank) > 1 else ''} {', '.join(blank)} ha{'ve' if len(blank) > 1 else 's'} "
                         "no text layer (scanned?) and {} not indexed".format("are" if len(blank) > 1 else "is"))
     text, starts = assemble(texts)
+    if not text.strip():  # every line was taken for a running header or footer
+        distinct = {" ".join(t.split()) for t in texts if t.strip()}
+        if len(distinct) == 1:
+            raise LoadError(f"all {count:,} pages of the PDF carry the same text, which reads as a running header "
+                            "or footer: there is no article in it (if there is, keep one page and add that)")
+        raise LoadError("every line of the PDF repeats at the top or bottom of most pages (running headers and "
+                        "footers), so no article text is left once they are removed")
     info = _info(reader)
     title = _useful_title(info.get("/Title", ""))
     meta = Metadata(title=title or first_line(text), author=" ".join(str(info.get("/Author", "")).split()),
                     published=date_from_lines(text[: (starts[1] if len(starts) > 1 else len(text))].split("\n")[:12]))
     return Extracted(text=text, meta=meta, extractor=_version(), pages=tuple(starts), problems=tuple(problems))
+
+
+def _why_unreadable(exc: Exception) -> str:
+    from pypdf.errors import LimitReachedError
+
+    if isinstance(exc, LimitReachedError):
+        return ("its content decompresses past pypdf's size limit: a compression bomb, or a page far larger "
+                "than any article")
+    return type(exc).__name__
 
 
 def _info(reader) -> dict:
