@@ -116,6 +116,14 @@ def render_citation(citation, article: ArticleView | None) -> str:
     return "".join(parts)
 
 
+def render_timeline(answer) -> str:
+    """The other dates' reports of an answer that changed over time (qa/news/changed.py), "" when none."""
+    from .news.changed import timeline
+
+    line = timeline(answer)
+    return f'<p class="qa-timeline">Reports over time: {esc(line)}</p>' if line else ""
+
+
 def render_answers(answers: Sequence, articles: Mapping[str, ArticleView], min_score: float = 0.0) -> str:
     """One block per distinct answer: the span in bold, a confidence cue, then its citations."""
     if not answers:
@@ -133,6 +141,7 @@ def render_answers(answers: Sequence, articles: Mapping[str, ArticleView], min_s
             f'<div class="qa-answer"><p>{number}<b class="qa-span">{esc(answer.text)}</b> '
             f'<span class="qa-conf qa-conf-{level}" title="reader score {answer.score:.2f}">'
             f"{level} confidence</span></p>"
+            + render_timeline(answer)
             + "".join(render_citation(c, articles.get(c.doc_id)) for c in shown)
             + (f'<p class="qa-more">… and {more} more place{"s" if more > 1 else ""} in the articles.</p>'
                if more > 0 else "")

@@ -27,6 +27,8 @@ from . import rank
 from .rank import AnswerRanker
 from .types import Answer, Citation, Document, Hit, Passage, ReaderOutput
 from .metrics import normalize_answer
+from .news.changed import reports_over_time
+from .news.headline import answer_in_body
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +237,12 @@ class Pipeline:
         return (ranker or self.reader).min_score
 
     def ask(self, question: str, top_k: int | None = None, min_score: float | None = None,
-            mode: str | None = None, filter: Filter | None = None, search: Search | None = None) -> list[Answer]:
+            mode: str | None = None, filter: Filter | None = None, search: Search | None = None,
+            newest_first: bool = True) -> list[Answer]:
         """Distinct answers, best first; ``[]`` when the articles do not answer the question.
         ``filter`` (qa/filters.py) restricts the articles searched; ``search``: see ``read``.
+        ``newest_first``: when reports of different dates disagree, the newest leads (pass False
+        for a question that names a period; qa/news/changed.py).
         Follow-up questions go through ``qa.conversation.ConversationalAsker``, which calls this.
 
         Raises ``QuestionError`` for an empty, wordless or over-long question.
@@ -247,14 +252,15 @@ class Pipeline:
         started = time.perf_counter()
         r = self.read(question, top_k=self._spans_wanted(top_k), mode=mode, filter=filter,
                       min_score=min_score, search=search)
-        answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
-                   if r.output else [])
+        answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker,
+                                 newest_first) if r.output else [])
         self.last_timings = {**r.timings, "total": time.perf_counter() - started}
         self.last_passages_read = r.passages_read
         return answers
 
     def ask_many(self, questions, top_k: int | None = None, min_score: float | None = None,
-                 mode: str | None = None, filter: Filter | None = None) -> list[list[Answer]]:
+                 mode: str | None = None, filter: Filter | None = None,
+                 newest_first: bool = True) -> list[list[Answer]]:
         """``ask`` for several questions in one batch (``read_many``): the answers of each, in order.
         Raises ``QuestionError`` if any question cannot be asked (check them with ``clean_question``)."""
         if top_k is None:
@@ -262,8 +268,8 @@ class Pipeline:
         started = time.perf_counter()
         readings = self.read_many(questions, top_k=self._spans_wanted(top_k), mode=mode, filter=filter,
                                   min_score=min_score)
-        out = [self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker)
-               if r.output else [] for r in readings]
+        out = [self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker,
+                             newest_first) if r.output else [] for r in readings]
         if readings:
             self.last_timings = {**readings[-1].timings, "total": time.perf_counter() - started}
         return out
@@ -297,7 +303,8 @@ class Pipeline:
         """What the chat shows when there is no answer: the best-matching chunks."""
         return self.retrieve(question, top_k=n, filter=filter)
 
-    def _answers(self, output, passages, hits, documents, top_k, min_score, ranker=None) -> list[Answer]:
+    def _answers(self, output, passages, hits, documents, top_k, min_score, ranker=None,
+                 newest_first: bool = True) -> list[Answer]:
         """Reader spans -> distinct ``Answer``s with citations; ``documents`` maps doc_id to the
         ``Document`` each passage was cut from (the index's, or the one ``ask_context`` text).
         With a ``ranker`` an answer's score is its probability of being right given the reader
@@ -325,6 +332,13 @@ class Pipeline:
                 end -= 1
             if end <= start:
                 continue
+            # The headline helps retrieval, but the answer is the body's words (qa/news/headline.py).
+            in_body = answer_in_body(doc.text, doc.title, start, end)
+            if in_body is None:
+                continue
+            if in_body != (start, end):
+                start, end = in_body
+                chunk = self._chunk_holding(doc.doc_id, start, end) or chunk
             s_start, s_end = _sentence_around(chunk.sentences, start, end)
             citation = Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path, start=start, end=end,
                                 text=doc.text[start:end], sentence=doc.text[s_start:s_end],
@@ -341,7 +355,13 @@ class Pipeline:
                 continue
             by_text[key] = len(answers)
             answers.append(Answer(text=citation.text, score=score, citations=[citation], reader=self.reader.name))
-        return answers[:top_k]
+        return reports_over_time(answers, newest_first)[:top_k]
+
+    def _chunk_holding(self, doc_id: str, start: int, end: int):
+        """The indexed chunk of ``doc_id`` that holds ``[start, end)``, None when none does."""
+        if self._index is None:
+            return None
+        return next((c for c in self._index.chunks_of(doc_id) if c.doc_start <= start and end <= c.doc_end), None)
 
 
 def _sentence_around(sentences, start: int, end: int) -> tuple[int, int]:

@@ -26,6 +26,7 @@ def prediction_record(row: dict, answers, interpreted_as: str | None = None) -> 
         "citations": [{"doc_id": c.doc_id, "title": c.title, "source": c.source, "published": c.published,
                        "url": c.url, "page": c.page, "start": c.start, "end": c.end, "text": c.text}
                       for c in (top.citations if top else [])],
+        "earlier_reports": [r.to_dict() for r in getattr(top, "earlier_reports", ())] if top else [],
     }
 
 

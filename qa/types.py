@@ -145,6 +145,8 @@ class Answer:
     score: float
     citations: list[Citation]
     reader: str = ""
+    # Other articles' answers of other dates (qa/news/changed.py ``EarlierReport``), newest first.
+    earlier_reports: tuple = ()
 
     def to_dict(self) -> dict:
         return {
@@ -152,4 +154,5 @@ class Answer:
             "score": round(float(self.score), 6),
             "reader": self.reader,
             "citations": [c.to_dict() for c in self.citations],
+            "earlier_reports": [r.to_dict() for r in self.earlier_reports],
         }

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from ..filters import Filter
+from ..news.changed import timeline
 from .asker import ConversationalAsker
 from .turns import Conversation
 
@@ -21,6 +22,8 @@ def answer_lines(answers: Sequence) -> list[str]:
     lines = []
     for i, a in enumerate(answers, 1):
         lines.append(f"{i}. {a.text}    (score {a.score:.2f})")
+        if getattr(a, "earlier_reports", ()):
+            lines.append(f"   Reports over time: {timeline(a)}")
         for c in a.citations:
             lines.append(f"   [{c.credit()}] {c.doc_id}, characters {c.start}-{c.end}")
             lines.append(f"   \"{c.sentence}\"")

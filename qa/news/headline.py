@@ -133,8 +133,8 @@ def story_headline(facts: PageFacts, meta_title: str, not_names: tuple[str, ...]
 
 def headline_end(text: str, title: str) -> int:
     """Where the headline block that opens ``text`` ends (0 when ``text`` does not open with the
-    headline ``title``): the extractors put it first so that it helps retrieval, but it is not
-    the story (qa/news/changed.py, ``body_over_headline`` in qa/pipeline.py)."""
+    headline ``title``): the extractors put it first so that it helps retrieval, but answers are
+    the story's words (``answer_in_body``)."""
     if not title:
         return 0
     first = re.match(r"\s*([^\n]*)", text)
@@ -144,3 +144,19 @@ def headline_end(text: str, title: str) -> int:
     if line and _same(line, title):
         return first.end(1)
     return 0
+
+
+def answer_in_body(text: str, title: str, start: int, end: int) -> tuple[int, int] | None:
+    """Where an answer found at ``text[start:end]`` is said in the story's body: the span itself
+    when it lies after the headline; when it lies in the headline, the first place the body says
+    the same words (whole words); None when the body does not (the headline's "$9 billion" is
+    not an answer when the body says "$8.8 billion")."""
+    cut = headline_end(text, title)
+    if start >= cut:
+        return start, end
+    words = text[start:end]
+    if not words.strip():
+        return None
+    pattern = (r"(?<!\w)" if words[0].isalnum() else "") + re.escape(words) + (r"(?!\w)" if words[-1].isalnum() else "")
+    m = re.compile(pattern).search(text, cut)
+    return (m.start(), m.end()) if m else None
