@@ -27,8 +27,8 @@ from . import rank
 from .rank import AnswerRanker
 from .types import Answer, Citation, Document, Hit, Passage, ReaderOutput
 from .metrics import normalize_answer
-from .news.changed import reports_over_time
-from .news.headline import answer_in_body
+from .news.changed import newer_passages, reports_over_time
+from .news.headline import headline_spans_in_body
 
 log = logging.getLogger(__name__)
 
@@ -210,8 +210,9 @@ class Pipeline:
 
         jobs = [(q, passages, hits) for q, (hits, _, passages) in zip(questions, found) if passages]
         threshold = min_score if min_score is not None else self._threshold(self.ranker)
+        documents = self._index.documents if self._index is not None else {}
         results = iter(read_passages(self.reader, self.ranker if self.config.adaptive_depth else None,
-                                     threshold, jobs, top_k))
+                                     threshold, jobs, top_k, rivals=lambda ps, best: newer_passages(ps, best, documents)))
         out = []
         for _, _, passages in found:  # a question that retrieved nothing was not read
             r = next(results) if passages else None
@@ -318,6 +319,7 @@ class Pipeline:
             scored.sort(key=lambda pair: -pair[0])  # stable: reader order breaks ties
         answers: list[Answer] = []
         by_text: dict[str, int] = {}
+        in_headline = headline_spans_in_body(output.spans, passages, documents)
         for score, span in scored:
             if score < min_score:
                 continue
@@ -332,12 +334,10 @@ class Pipeline:
                 end -= 1
             if end <= start:
                 continue
-            # The headline helps retrieval, but the answer is the body's words (qa/news/headline.py).
-            in_body = answer_in_body(doc.text, doc.title, start, end)
-            if in_body is None:
-                continue
-            if in_body != (start, end):
-                start, end = in_body
+            if span in in_headline:  # the answer is the body's words, not the headline's (qa/news/headline.py)
+                if in_headline[span] is None:
+                    continue
+                start, end = in_headline[span]
                 chunk = self._chunk_holding(doc.doc_id, start, end) or chunk
             s_start, s_end = _sentence_around(chunk.sentences, start, end)
             citation = Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path, start=start, end=end,

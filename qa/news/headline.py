@@ -134,7 +134,7 @@ def story_headline(facts: PageFacts, meta_title: str, not_names: tuple[str, ...]
 def headline_end(text: str, title: str) -> int:
     """Where the headline block that opens ``text`` ends (0 when ``text`` does not open with the
     headline ``title``): the extractors put it first so that it helps retrieval, but answers are
-    the story's words (``answer_in_body``)."""
+    the story's words (``headline_spans_in_body``)."""
     if not title:
         return 0
     first = re.match(r"\s*([^\n]*)", text)
@@ -146,17 +146,30 @@ def headline_end(text: str, title: str) -> int:
     return 0
 
 
-def answer_in_body(text: str, title: str, start: int, end: int) -> tuple[int, int] | None:
-    """Where an answer found at ``text[start:end]`` is said in the story's body: the span itself
-    when it lies after the headline; when it lies in the headline, the first place the body says
-    the same words (whole words); None when the body does not (the headline's "$9 billion" is
-    not an answer when the body says "$8.8 billion")."""
-    cut = headline_end(text, title)
-    if start >= cut:
-        return start, end
-    words = text[start:end]
-    if not words.strip():
-        return None
-    pattern = (r"(?<!\w)" if words[0].isalnum() else "") + re.escape(words) + (r"(?!\w)" if words[-1].isalnum() else "")
-    m = re.compile(pattern).search(text, cut)
-    return (m.start(), m.end()) if m else None
+
+def headline_spans_in_body(spans, passages, documents) -> dict:
+    """Reader spans that start in their article's headline -> the same words in that article's body
+    as the reader also found them there (document offsets), or None when it did not.
+
+    The headline helps retrieval, but the answer is taken from the body. A headline span counts
+    only when the reader, reading the body for the same question, found the same words: then it is
+    cited where the body says it. The words merely occurring in the body is not enough: asked
+    "Which guards were charged?", the headline "Two guards charged after Victor Lang escaped…"
+    gave "Victor Lang", and the body names him, but only as the inmate who escaped (the body's
+    "Tessa Morrow and Kyle Branson" is the answer). ``spans`` are ``ReadSpan``s over ``passages``;
+    ``documents`` maps doc_id to its ``Document``."""
+    located = []
+    for span in spans:
+        passage = passages[span.passage_index]
+        doc = documents[passage.doc_id]
+        start, end = passage.doc_start + span.start, passage.doc_start + span.end
+        words = doc.text[start:end]
+        start, end = start + (len(words) - len(words.lstrip())), end - (len(words) - len(words.rstrip()))
+        located.append((span, doc, start, end))
+    cuts = {doc.doc_id: headline_end(doc.text, doc.title) for _, doc, _, _ in located}
+    body = {}
+    for span, doc, start, end in located:
+        if start >= cuts[doc.doc_id] and end > start:
+            body.setdefault((doc.doc_id, doc.text[start:end]), (start, end))
+    return {span: body.get((doc.doc_id, doc.text[start:end]))
+            for span, doc, start, end in located if start < cuts[doc.doc_id]}
