@@ -4,7 +4,9 @@ trafilatura (``bare_extraction``) finds the body among menus, cookie banners, ad
 and comments, and reads the headline, outlet, author, date and canonical URL from the page's own
 metadata (OpenGraph, JSON-LD, ``<time>``, bylines). The raw file stays as it was; the indexed text
 is built here from the extracted paragraphs: the headline first, then one paragraph per block,
-separated by blank lines. A page with no article body (a section front, a search page, a paywall
+separated by blank lines. Outlet and headline are read as readers know them (qa/news/: the name
+readers use for the publisher, the story's visible ``<h1>``), and teasers for other stories inside
+the body ("Read more: …", "RELATED: …") are dropped. A page with no article body (a section front, a search page, a paywall
 stub) is refused with the reason, not indexed as a list of links.
 
 ``fragment_text`` is the small fallback for bits of HTML that are not pages (a feed entry's

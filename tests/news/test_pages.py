@@ -85,3 +85,25 @@ def test_a_teaser_run_on_after_a_paragraph_is_cut_off_and_the_story_kept():
                                      "network's bill climbs to $13.4bn", "RELATED: Launch prices rise", "Plain."])
     assert kept == ["The program office delivered the estimate on Monday.", "Plain."]
     assert dropped == ["Read more: Rival network's bill climbs to $13.4bn", "RELATED: Launch prices rise"]
+
+
+def test_the_committed_fixtures_are_what_the_script_writes():
+    from ..scripts_helpers import load_script
+
+    make = load_script("make_provenance_fixtures")
+    for p in make.PAGES:
+        assert (FIXTURES / "pages" / f"{p['name']}.html").read_text(encoding="utf-8") == make.page(p), p["name"]
+    for a in make.CHANGED:
+        assert (FIXTURES / "changed" / f"{a['name']}.md").read_text(encoding="utf-8") == make.text_article(a)
+    assert GOLD == json.loads(json.dumps(make.gold()))
+
+
+def test_extract_quality_measures_the_provenance_pages():
+    from ..scripts_helpers import load_script
+
+    prov = load_script("extract_quality").measure_provenance()
+    shipped = prov["with qa/news/ (shipped)"]
+    n = len(PAGES)
+    assert [shipped[f"{f}_right"] for f in ("source", "title", "published", "url")] == [n] * 4
+    assert shipped["teasers_left"] == 0 and shipped["wire_credit_right"] == n
+    assert prov["trafilatura's metadata (before)"]["source_right"] < n  # the pages do mislead
