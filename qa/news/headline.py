@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 MIN_HEADLINE_WORDS = 3  # "Politics", "Live updates": a section label, not a story's headline
 MAX_HEADLINE_CHARS = 300
@@ -70,7 +71,9 @@ def page_facts(raw: bytes | str) -> PageFacts:
         for item in _json_ld_items(data):
             publishers.extend(_names(item.get("publisher")))
             authors.extend(_names(item.get("author")))
-    h1s = list(root.iter("h1"))
+    # An h1 that links to the site's front page is the logo, not a story's headline.
+    h1s = [h for h in root.iter("h1") if not any(urlsplit(a.get("href") or "").path in ("/", "")
+                                                 and (a.get("href") or "").strip() for a in h.iter("a"))]
     story = [h for h in h1s if any(a.tag in ("article", "main") for a in h.iterancestors())]
     headlines = [_text(h) for h in story + [h for h in h1s if h not in story]]
     bylines = authors + [meta("author")] + [_text(el) for el in root.xpath(

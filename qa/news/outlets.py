@@ -100,6 +100,9 @@ _SHORT_WORDS = frozenset({"the", "of", "and", "new", "sun", "day", "for", "in", 
 MAX_NAME_CHARS = 60  # longer than this is a slogan or a sentence, not a name
 
 
+_GENERIC_LABELS = frozenset({"news", "www", "m", "edition", "amp"})  # "news.sky.com": not a name
+
+
 def _key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.casefold())
 
@@ -109,7 +112,9 @@ def _aliases() -> dict[str, str]:
     for host, name in KNOWN_DOMAINS.items():
         out.setdefault(_key(name), name)
         out.setdefault(_key(re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)), name)
-        out.setdefault(_key(host.split(".")[-2] if host.count(".") >= 1 else host), name)
+        label = host.split(".")[0]  # "nytimes" of nytimes.com, "abcnews" of abcnews.go.com
+        if label not in _GENERIC_LABELS:
+            out.setdefault(_key(label), name)
     out.update(EXTRA_ALIASES)
     return out
 

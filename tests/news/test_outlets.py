@@ -75,3 +75,10 @@ def test_every_known_outlet_is_found_by_its_domain_and_its_own_name():
     for host, name in KNOWN_DOMAINS.items():
         assert outlet_of([], f"https://www.{host}/story").name == name, host
         assert reader_name(name) == name, name
+
+
+def test_aliases_come_from_names_and_domain_labels_not_from_suffixes():
+    from qa.news.outlets import ALIASES
+
+    assert "co" not in ALIASES and "go" not in ALIASES and "news" not in ALIASES
+    assert reader_name("Co") == "Co" and reader_name("abcnews") == "ABC News"

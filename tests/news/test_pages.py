@@ -57,6 +57,9 @@ def test_the_visible_h1_wins_over_a_different_og_title():
      "Mayor opens the new ferry terminal"),
     ("<header><h1>Politics</h1></header><p>x</p>", "Meta title of the page"),  # a section label
     ("<h1>The Daily Planet</h1>", "Meta title of the page"),
+    # a logo h1 (a link to the front page) under any name
+    ('<h1><a href="/">Daily Planet Online Edition</a></h1><h1>Mayor opens the new ferry terminal</h1>',
+     "Mayor opens the new ferry terminal"),
 ])
 def test_story_headline_skips_logos_and_section_labels(html, want):
     facts = page_facts(f"<html><head><title>t</title></head><body>{html}</body></html>")
