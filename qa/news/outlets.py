@@ -195,6 +195,9 @@ def reader_name(name: str) -> str:
     "NYTimes" -> "The New York Times", "SpaceNews.com" -> "SpaceNews", "USA TODAY" -> "USA Today",
     "Hosted" -> ""."""
     name = " ".join((name or "").split()).strip(" |-–—·:,;")
+    # "BBC News - Home", "Home | The Tribune": the parts that are not placeholders
+    parts = [p for p in re.split(r"\s+[|–—·-]\s+", name) if p.casefold() not in PLACEHOLDERS]
+    name = parts[0] if parts else ""
     if not name or len(name) > MAX_NAME_CHARS or name.casefold() in PLACEHOLDERS or not re.search(r"[^\W\d_]", name):
         return ""
     host = _as_host(name)

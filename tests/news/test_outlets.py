@@ -38,6 +38,7 @@ def test_a_wire_byline_on_another_outlets_page_is_noted_as_via():
     ("The Associated Press", "AP"), ("BBC News", "BBC"), ("MIAMI HERALD", "Miami Herald"),
     ("Hosted", ""), ("Home", ""), ("News", ""), ("  ", ""), ("12345", ""), ("x" * 80, ""),
     ("Northern Wire", "Northern Wire"), ("pv magazine", "pv magazine"),
+    ("BBC News - Home", "BBC"), ("Home | The Tribune", "The Tribune"), ("News | Home", ""),
 ])
 def test_reader_name(name, want):
     assert reader_name(name) == want
