@@ -144,7 +144,9 @@ def headline_end(text: str, title: str) -> int:
     line = first.group(1).strip() if first else ""
     if line.startswith("#"):
         line = line.lstrip("#").strip()
-    if line and _same(line, title):
+    # A first line that ends in a full stop is the story's first sentence (a plain text file's
+    # title is its first line), not a headline: its answers need no other confirmation.
+    if line and _same(line, title) and not line.endswith("."):
         return first.end(1)
     return 0
 

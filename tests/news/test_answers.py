@@ -85,6 +85,16 @@ def test_a_headline_answer_the_body_also_gives_is_cited_in_the_body(tmp_path, fa
     assert c.sentence.startswith("Building and launching") and c.chunk_id.startswith(doc.doc_id)
 
 
+@pytest.mark.parametrize("text, title, end", [
+    ("Bridge opens\n\nThe bridge opened.", "Bridge opens", 12),
+    ("# Bridge opens\n\nThe bridge opened.", "Bridge opens", 14),
+    ("The bridge opened on Monday.\n\nIt cost $40 million.", "The bridge opened on Monday.", 0),  # a lede
+    ("Bridge opens\n\nThe bridge opened.", "Another title", 0),
+])
+def test_headline_end(text, title, end):
+    assert headline_end(text, title) == end
+
+
 def test_headline_words_the_reader_did_not_find_in_the_body_are_no_answer(tmp_path, fake_encoder):
     # The body names Victor Lang too, but the reader found him only in the headline: not an answer
     # to "Which guards were charged?" (the body's answer is the guards' names).
