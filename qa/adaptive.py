@@ -28,11 +28,14 @@ the reader in one batch (``SpanReader.find_batch``).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .rank import AnswerRanker
 from .types import Hit, Passage, ReaderOutput
+
+# (passages, the accepted best span) -> (indices of passages that may hold a rival report, score share)
+Rivals = Callable[[Sequence[Passage], object], tuple[set[int], float]]
 
 # Passages read per round before the rule is checked again; after the last size, all that remain.
 ROUNDS = (1, 1)
@@ -55,12 +58,13 @@ class _Question:
 
 
 def read_passages(reader, ranker: AnswerRanker | None, threshold: float,
-                  jobs: Sequence[tuple[str, Sequence[Passage], Sequence[Hit]]], top_k: int) -> list[AdaptiveResult]:
+                  jobs: Sequence[tuple[str, Sequence[Passage], Sequence[Hit]]], top_k: int,
+                  rivals: Rivals | None = None) -> list[AdaptiveResult]:
     """Read each (question, passages, hits) job: adaptively when there is a ``ranker`` and the
     reader can read passages apart (``find_batch``), else every passage, in one reader batch when
-    the reader has ``read_batch``."""
+    the reader has ``read_batch``. ``rivals``: see ``read_adaptively``."""
     if ranker is not None and hasattr(reader, "find_batch"):
-        return read_adaptively(reader, ranker, threshold, jobs, top_k)
+        return read_adaptively(reader, ranker, threshold, jobs, top_k, rivals=rivals)
     if hasattr(reader, "read_batch"):
         outputs = reader.read_batch([(q, ps) for q, ps, _ in jobs], top_k=top_k)
     else:
@@ -70,10 +74,15 @@ def read_passages(reader, ranker: AnswerRanker | None, threshold: float,
 
 def read_adaptively(reader, ranker: AnswerRanker, threshold: float,
                     jobs: Sequence[tuple[str, Sequence[Passage], Sequence[Hit]]], top_k: int,
-                    rounds: Sequence[int] = ROUNDS) -> list[AdaptiveResult]:
+                    rounds: Sequence[int] = ROUNDS, rivals: Rivals | None = None) -> list[AdaptiveResult]:
     """Read each (question, passages, hits) job adaptively (module docstring); ``passages[i]`` is
     the text of ``hits[i]``, best first. ``reader`` is a ``SpanReader`` (``find_batch``);
-    ``top_k`` spans are kept per question, as ``reader.read`` would keep them."""
+    ``top_k`` spans are kept per question, as ``reader.read`` would keep them.
+
+    ``rivals(passages, best_span) -> (passage indices, share)``: passages that may hold another
+    report of the accepted answer (a newer article's figure, qa/news/changed.py); they are read
+    too while their best possible answer could reach ``share`` of the best answer's probability,
+    so that a report of another date is seen, not skipped for ranking lower."""
     from .reader.span import Candidates
 
     states = [_Question(q, ps, hs, list(range(len(ps))), Candidates()) for q, ps, hs in jobs]
@@ -88,12 +97,14 @@ def read_adaptively(reader, ranker: AnswerRanker, threshold: float,
             s.read += len(chosen)
             s.todo = s.todo[len(chosen):]
             if s.todo:
-                s.todo = _still_worth_reading(s, ranker, threshold, top_k)
+                s.todo = _still_worth_reading(s, ranker, threshold, top_k, rivals)
     return [AdaptiveResult(s.candidates.select(s.passages, top_k), s.read) for s in states]
 
 
-def _still_worth_reading(s: _Question, ranker: AnswerRanker, threshold: float, top_k: int) -> list[int]:
-    """The unread passages of ``s`` that could change its answer (module docstring)."""
+def _still_worth_reading(s: _Question, ranker: AnswerRanker, threshold: float, top_k: int,
+                         rivals: Rivals | None = None) -> list[int]:
+    """The unread passages of ``s`` that could change its answer (module docstring), and those
+    that could hold a rival report of it (``read_adaptively``'s ``rivals``)."""
     output = s.candidates.select(s.passages, top_k)
     no_answer = output.no_answer_score
     ceiling = {i: ranker.ceiling(i, s.hits[i].ranks) for i in s.todo}
@@ -102,8 +113,14 @@ def _still_worth_reading(s: _Question, ranker: AnswerRanker, threshold: float, t
                                                                    s.hits[span.passage_index].ranks))
         ranks = s.hits[best.passage_index].ranks
         key = ranker.order_key(best.score, best.passage_index, ranks)
-        if ranker.score(best.score, best.passage_index, ranks, no_answer) >= threshold:
-            return [i for i in s.todo if ceiling[i] > key]  # accepted: only a better answer changes it
+        accepted = ranker.score(best.score, best.passage_index, ranks, no_answer)
+        if accepted >= threshold:
+            keep = {i for i in s.todo if ceiling[i] > key}  # accepted: only a better answer changes it
+            if rivals is not None:
+                others, share = rivals(s.passages, best)
+                keep |= {i for i in s.todo if i in others
+                         and ranker.score(1.0, i, s.hits[i].ranks, no_answer) >= share * accepted}
+            return [i for i in s.todo if i in keep]
         if ranker.highest_probability(key, no_answer) >= threshold:
             return s.todo  # any passage's no-answer probability could still lift it over the threshold
     # Nothing read so far can be answered, whatever else is read: only passages whose own

@@ -112,6 +112,14 @@ def render_citation(citation, article: ArticleView | None) -> str:
     return "".join(parts)
 
 
+def render_timeline(answer) -> str:
+    """The other dates' reports of an answer that changed over time (qa/news/changed.py), "" when none."""
+    from .news.changed import timeline
+
+    line = timeline(answer)
+    return f'<p class="qa-timeline">Reports over time: {esc(line)}</p>' if line else ""
+
+
 def render_answers(answers: Sequence, articles: Mapping[str, ArticleView], low_confidence: float = LOW_CONFIDENCE) -> str:
     """One block per distinct answer: the span in bold, a confidence cue with the answer's P(right),
     then its citations. "low confidence" is shown only below ``low_confidence``."""
@@ -132,6 +140,7 @@ def render_answers(answers: Sequence, articles: Mapping[str, ArticleView], low_c
             + (f'<span class="qa-when">{esc(when)}</span> ' if when else "")
             + f'<span class="qa-conf qa-conf-{level}" title="estimated probability that this answer is right">'
             f"{level} confidence · {100 * answer.score:.0f}% likely right</span></p>"
+            + render_timeline(answer)
             + "".join(render_citation(c, articles.get(c.doc_id)) for c in shown)
             + (f'<p class="qa-more">… and {more} more place{"s" if more > 1 else ""} in the articles.</p>'
                if more > 0 else "")

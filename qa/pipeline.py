@@ -28,6 +28,8 @@ from .rank import AnswerRanker
 from .reader.verify import AnswerVerifier
 from .types import Answer, Citation, Document, Hit, Passage, ReaderOutput
 from .metrics import normalize_answer
+from .news.changed import newer_passages, reports_over_time
+from .news.headline import headline_spans_in_body
 from .news.question_time import read_question_time
 from .news.timex import within
 
@@ -211,8 +213,9 @@ class Pipeline:
 
         jobs = [(q, passages, hits) for q, (hits, _, passages) in zip(questions, found) if passages]
         threshold = min_score if min_score is not None else self._threshold(self.ranker)
+        documents = self._index.documents if self._index is not None else {}
         results = iter(read_passages(self.reader, self.ranker if self.config.adaptive_depth else None,
-                                     threshold, jobs, top_k))
+                                     threshold, jobs, top_k, rivals=lambda ps, best: newer_passages(ps, best, documents)))
         out = []
         for _, _, passages in found:  # a question that retrieved nothing was not read
             r = next(results) if passages else None
@@ -251,9 +254,12 @@ class Pipeline:
         return (ranker or self.reader).min_score
 
     def ask(self, question: str, top_k: int | None = None, min_score: float | None = None,
-            mode: str | None = None, filter: Filter | None = None, search: Search | None = None) -> list[Answer]:
+            mode: str | None = None, filter: Filter | None = None, search: Search | None = None,
+            newest_first: bool = True) -> list[Answer]:
         """Distinct answers, best first; ``[]`` when the articles do not answer the question.
         ``filter`` (qa/filters.py) restricts the articles searched; ``search``: see ``read``.
+        ``newest_first``: when reports of different dates disagree, the newest leads (pass False
+        for a question that names a period; qa/news/changed.py).
         Follow-up questions go through ``qa.conversation.ConversationalAsker``, which calls this.
 
         A period the question names ("in 2024", "last year") is preferred and "latest", "now" put the
@@ -263,23 +269,26 @@ class Pipeline:
         """
         when = read_question_time(question)
         if when is not None:
-            return when.apply(lambda f: self._ask(question, top_k, min_score, mode, f, search), filter)
-        return self._ask(question, top_k, min_score, mode, filter, search)
+            # a question that names a period wants that period's answer, not the newest one
+            newest = newest_first and not when.has_period
+            return when.apply(lambda f: self._ask(question, top_k, min_score, mode, f, search, newest), filter)
+        return self._ask(question, top_k, min_score, mode, filter, search, newest_first)
 
-    def _ask(self, question, top_k, min_score, mode, filter, search) -> list[Answer]:
+    def _ask(self, question, top_k, min_score, mode, filter, search, newest_first=True) -> list[Answer]:
         if top_k is None:
             top_k = self.config.top_k
         started = time.perf_counter()
         r = self.read(question, top_k=self._spans_wanted(top_k), mode=mode, filter=filter,
                       min_score=min_score, search=search)
         answers = (self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker,
-                                 question=question) if r.output else [])
+                                 newest_first, question=question) if r.output else [])
         self.last_timings = {**r.timings, "total": time.perf_counter() - started}
         self.last_passages_read = r.passages_read
         return answers
 
     def ask_many(self, questions, top_k: int | None = None, min_score: float | None = None,
-                 mode: str | None = None, filter: Filter | None = None) -> list[list[Answer]]:
+                 mode: str | None = None, filter: Filter | None = None,
+                 newest_first: bool = True) -> list[list[Answer]]:
         """``ask`` for several questions in one batch (``read_many``): the answers of each, in order.
         Raises ``QuestionError`` if any question cannot be asked (check them with ``clean_question``)."""
         questions = list(questions)
@@ -288,8 +297,9 @@ class Pipeline:
             for i in timed:
                 clean_question(questions[i])
             plain = [q for i, q in enumerate(questions) if i not in timed]
-            batched = iter(self.ask_many(plain, top_k, min_score, mode, filter) if plain else [])
-            return [self.ask(q, top_k, min_score, mode, filter) if i in timed else next(batched)
+            batched = iter(self.ask_many(plain, top_k, min_score, mode, filter, newest_first) if plain else [])
+            return [self.ask(q, top_k, min_score, mode, filter, newest_first=newest_first) if i in timed
+                    else next(batched)
                     for i, q in enumerate(questions)]
         if top_k is None:
             top_k = self.config.top_k
@@ -297,7 +307,7 @@ class Pipeline:
         readings = self.read_many(questions, top_k=self._spans_wanted(top_k), mode=mode, filter=filter,
                                   min_score=min_score)
         out = [self._answers(r.output, r.passages, r.hits, r.documents, top_k, min_score, self.ranker,
-                             question=q) if r.output else [] for q, r in zip(questions, readings)]
+                             newest_first, question=q) if r.output else [] for q, r in zip(questions, readings)]
         if readings:
             self.last_timings = {**readings[-1].timings, "total": time.perf_counter() - started}
         return out
@@ -332,7 +342,7 @@ class Pipeline:
         return self.retrieve(question, top_k=n, filter=filter)
 
     def _answers(self, output, passages, hits, documents, top_k, min_score, ranker=None,
-                 question: str | None = None) -> list[Answer]:
+                 newest_first: bool = True, question: str | None = None) -> list[Answer]:
         """Reader spans -> distinct ``Answer``s with citations; ``documents`` maps doc_id to the
         ``Document`` each passage was cut from (the index's, or the one ``ask_context`` text).
         With a ``ranker`` an answer's score is its probability of being right given the reader
@@ -350,6 +360,7 @@ class Pipeline:
             scored = verified_scores(verifier, clean_question(question), scored, passages)
         answers: list[Answer] = []
         by_text: dict[str, int] = {}
+        in_headline = headline_spans_in_body(output.spans, passages, documents)
         for score, span in scored:
             if score < min_score:
                 continue
@@ -364,6 +375,11 @@ class Pipeline:
                 end -= 1
             if end <= start:
                 continue
+            if span in in_headline:  # the answer is the body's words, not the headline's (qa/news/headline.py)
+                if in_headline[span] is None:
+                    continue
+                start, end = in_headline[span]
+                chunk = self._chunk_holding(doc.doc_id, start, end) or chunk
             s_start, s_end = _sentence_around(chunk.sentences, start, end)
             citation = Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path, start=start, end=end,
                                 text=doc.text[start:end], sentence=doc.text[s_start:s_end],
@@ -381,7 +397,13 @@ class Pipeline:
                 continue
             by_text[key] = len(answers)
             answers.append(Answer(text=citation.text, score=score, citations=[citation], reader=self.reader.name))
-        return answers[:top_k]
+        return reports_over_time(answers, newest_first)[:top_k]
+
+    def _chunk_holding(self, doc_id: str, start: int, end: int):
+        """The indexed chunk of ``doc_id`` that holds ``[start, end)``, None when none does."""
+        if self._index is None:
+            return None
+        return next((c for c in self._index.chunks_of(doc_id) if c.doc_start <= start and end <= c.doc_end), None)
 
 
 def verified_scores(verifier: AnswerVerifier, question: str, scored, passages):

@@ -33,6 +33,7 @@ def prediction_record(row: dict, answers, interpreted_as: str | None = None) -> 
                       for c in (top.citations if top else [])],
         # the time expressions inside the answer, resolved against its article's date (qa/news/timex.py)
         "dates": [t.to_dict() for t in top.citations[0].dates] if top and top.citations else [],
+        "earlier_reports": [r.to_dict() for r in getattr(top, "earlier_reports", ())] if top else [],
     }
 
 

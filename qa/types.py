@@ -151,6 +151,8 @@ class Answer:
     score: float
     citations: list[Citation]
     reader: str = ""
+    # Other articles' answers of other dates (qa/news/changed.py ``EarlierReport``), newest first.
+    earlier_reports: tuple = ()
 
     def to_dict(self) -> dict:
         return {
@@ -159,4 +161,5 @@ class Answer:
             "reader": self.reader,
             "citations": [c.to_dict() for c in self.citations],
             "dates": [asdict(t) for t in self.citations[0].dates] if self.citations else [],
+            "earlier_reports": [r.to_dict() for r in self.earlier_reports],
         }

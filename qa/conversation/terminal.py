@@ -8,6 +8,7 @@ from typing import IO
 
 from ..chat import answer_dates
 from ..filters import Filter
+from ..news.changed import timeline
 from ..news.question_time import interpretation
 from .asker import ConversationalAsker
 from .turns import Conversation
@@ -24,6 +25,8 @@ def answer_lines(answers: Sequence) -> list[str]:
     for i, a in enumerate(answers, 1):
         when = answer_dates(a)  # "Saturday · Sat 16 Nov 2019": the date the words mean, beside them
         lines.append(f"{i}. {a.text}{' ' + when if when else ''}    ({100 * a.score:.0f}% likely right)")
+        if getattr(a, "earlier_reports", ()):
+            lines.append(f"   Reports over time: {timeline(a)}")
         for c in a.citations:
             lines.append(f"   [{c.credit()}] {c.doc_id}, characters {c.start}-{c.end}")
             lines.append(f"   \"{c.sentence}\"")

@@ -4,7 +4,9 @@ trafilatura (``bare_extraction``) finds the body among menus, cookie banners, ad
 and comments, and reads the headline, outlet, author, date and canonical URL from the page's own
 metadata (OpenGraph, JSON-LD, ``<time>``, bylines). The raw file stays as it was; the indexed text
 is built here from the extracted paragraphs: the headline first, then one paragraph per block,
-separated by blank lines. A page with no article body (a section front, a search page, a paywall
+separated by blank lines. Outlet and headline are read as readers know them (qa/news/: the name
+readers use for the publisher, the story's visible ``<h1>``), and teasers for other stories inside
+the body ("Read more: …", "RELATED: …") are dropped. A page with no article body (a section front, a search page, a paywall
 stub) is refused with the reason, not indexed as a list of links.
 
 ``fragment_text`` is the small fallback for bits of HTML that are not pages (a feed entry's
@@ -17,6 +19,9 @@ import re
 from html import unescape
 from html.parser import HTMLParser
 
+from ..news.headline import page_facts, story_headline
+from ..news.outlets import outlet_of
+from ..news.teasers import without_teasers
 from .base import Extracted, LoadError, Metadata, clean_title
 
 log = logging.getLogger(__name__)
@@ -34,6 +39,11 @@ AD_LABELS = frozenset(s.casefold() for s in (
     "Advertisement", "Story continues below advertisement", "Article continues below advertisement",
     "Continue reading below", "Sponsored content", "Advertisement - scroll to continue",
 ))
+
+
+# Bump when the reading of outlets, headlines or teasers (qa/news/) changes what is indexed: the
+# manifest records the extractor string, so re-indexing re-reads every saved page.
+NEWS_READING = "news 1"
 
 
 def _version() -> str:
@@ -70,29 +80,31 @@ def extract_html(raw: bytes | str, favor_precision: bool = True, favor_recall: b
         raise LoadError(f"no article body: the page has only {words} words of text outside menus and "
                         f"boilerplate (a paywall, a search page or a stub?); articles need at least "
                         f"{MIN_BODY_WORDS}")
-    source = _outlet(found, raw)
-    title = clean_title(found.title or "", source)
+    paragraphs, _ = without_teasers(paragraphs)
+    facts = page_facts(raw)
+    site = " ".join((found.sitename or "").split())
+    outlet = outlet_of([*facts.publishers, facts.site_name, site,
+                        outlet_from_title(page_title(raw), " ".join((found.title or "").split()))],
+                       url=facts.url or found.url or "", bylines=(*facts.bylines, found.author or ""))
+    source = outlet.name
+    meta_title = found.title or facts.meta_title or ""
+    for name in dict.fromkeys((source, facts.site_name, site)):  # "Headline | NYTimes": the page's own spelling
+        meta_title = clean_title(meta_title, name)
+    title = clean_title(story_headline(facts, meta_title, not_names=(source, facts.site_name, site)), source)
     if title and paragraphs[0] != title:
         paragraphs.insert(0, title)
+    # A wire story's byline is the wire ("By The Associated Press"): said as the author when the
+    # page names no person.
     meta = Metadata(title=title or paragraphs[0][:120], source=source, published=found.date or "",
-                    url=found.url or "", author=found.author or "")
+                    url=found.url or facts.url or "", author=found.author or outlet.via)
     setting = " precision" if favor_precision else " recall" if favor_recall else ""
-    return Extracted(text="\n\n".join(paragraphs), meta=meta, extractor=_version() + setting)
+    return Extracted(text="\n\n".join(paragraphs), meta=meta, extractor=f"{_version()}{setting}; {NEWS_READING}")
 
 
 def _list_words(body) -> int:
     if body is None:
         return 0
     return sum(len(" ".join(item.itertext()).split()) for item in body.iter("list"))
-
-
-def _outlet(found, raw: bytes | str) -> str:
-    """The outlet's name: the page's site name, or, when that is only a host name (no
-    ``og:site_name``), the name the page's ``<title>`` ends with ("Headline – Prairie Ledger")."""
-    site = " ".join((found.sitename or "").split())
-    if site and not re.fullmatch(r"[\w.-]+\.[a-z]{2,}", site):
-        return site
-    return outlet_from_title(page_title(raw), " ".join((found.title or "").split())) or site
 
 
 def page_title(raw: bytes | str) -> str:
