@@ -165,10 +165,17 @@ class MilvusBackend:
 
             if not is_server_uri(self.uri):
                 self._check_local_location()
-            try:
-                self._client = MilvusClient(self.uri, token=self.token, timeout=self.timeout)
-            except Exception as exc:  # pymilvus raises its own types for every connection failure
-                raise self._location_error(exc) from exc
+            # A server may drop an idle shared channel (gRPC GOAWAY "too_many_pings") just as a new
+            # client reuses it; pymilvus's own recovery then fails once. One more try, after a pause.
+            attempts = 2 if is_server_uri(self.uri) else 1
+            for attempt in range(attempts):
+                try:
+                    self._client = MilvusClient(self.uri, token=self.token, timeout=self.timeout)
+                    break
+                except Exception as exc:  # pymilvus raises its own types for every connection failure
+                    if attempt + 1 == attempts:
+                        raise self._location_error(exc) from exc
+                    time.sleep(1.0)
         return self._client
 
     def _check_local_location(self) -> None:
