@@ -124,22 +124,25 @@ def store_ranker(meta: dict, reader_name: str, entry: dict) -> dict:
     return out
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iterations: int = 50) -> tuple[np.ndarray, float]:
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iterations: int = 50,
+                 sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """L2-regularised logistic regression by Newton's method (a handful of features: exact and fast).
 
+    ``sample_weight`` (normalised to mean 1) weights the examples, e.g. to a stated class prior.
     Returns (weights, bias). The bias is not penalised.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n, d = x.shape
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64) / np.mean(sample_weight)
     a = np.hstack([x, np.ones((n, 1))])
     theta = np.zeros(d + 1)
     penalty = np.full(d + 1, l2 * n)
     penalty[-1] = 0.0
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(a @ theta, -50, 50)))
-        grad = a.T @ (p - y) + penalty * theta
-        hess = (a * (p * (1 - p))[:, None]).T @ a + np.diag(penalty) + 1e-9 * np.eye(d + 1)
+        grad = a.T @ (w * (p - y)) + penalty * theta
+        hess = (a * (w * p * (1 - p))[:, None]).T @ a + np.diag(penalty) + 1e-9 * np.eye(d + 1)
         step = np.linalg.solve(hess, grad)
         theta -= step
         if np.abs(step).max() < 1e-10:

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,20 +27,10 @@ sys.path.insert(0, str(ROOT))
 from qa.chunk import chunk_document, split_sentences  # noqa: E402
 from qa.fsutil import atomic_write_bytes, atomic_write_text  # noqa: E402
 from qa.types import Document  # noqa: E402
+from machine import cpu_name  # noqa: E402  (scripts/machine.py)
 
 SIZES_KB = (25, 50, 100, 200, 400, 800, 1600, 3200, 5000)
 TARGET_S = 10.0  # issue 22: 5 MB split and chunked in <= 10 s
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def news_text(chars: int) -> str:

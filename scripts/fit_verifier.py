@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -28,17 +26,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
+from machine import cpu_name  # noqa: E402  (scripts/machine.py)
 
 ANSWERS_KEPT = 5
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
-        return next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")),
-                    platform.processor())
-    except (OSError, subprocess.SubprocessError):
-        return platform.processor() or "unknown"
 
 
 def collect(pipeline, records, progress: bool) -> list[dict]:

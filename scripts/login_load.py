@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,19 +33,9 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from machine import cpu_name  # noqa: E402  (scripts/machine.py)
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 PASSWORD = "the right password"
-
-
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, float]:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from qa.rank import fit_logistic
 from qa.reader.verify import FEATURES, LOW_CONFIDENCE, AnswerVerifier
 
 RIGHT_F1 = 0.5
@@ -44,35 +45,15 @@ def fit_verifier(rows: Sequence[dict], prior: float = 0.2, l2: float = 1e-3) -> 
             y.append(float(c["f1"] >= RIGHT_F1))
             w.append(weight / len(r["cands"]))
     x, y, w = np.array(x), np.array(y), np.array(w)
-    weights, bias = _weighted_logistic(x, y, w, l2)
+    weights, bias = fit_logistic(x, y, l2, sample_weight=w)
     # Platt step on the top answers (by the ordering model)
     tops = _tops(rows, weights, bias)
     z = np.array([t[0] for t in tops if t is not None]).reshape(-1, 1)
     ty = np.array([float(t[1] >= RIGHT_F1) for t in tops if t is not None])
     tw = np.array([wq for t, wq in zip(tops, qw) if t is not None])
-    (a,), c = _weighted_logistic(z, ty, tw, l2)
+    (a,), c = fit_logistic(z, ty, l2, sample_weight=tw)
     v = AnswerVerifier(tuple(float(a) * weights), float(a) * bias + c, 0.0, LOW_CONFIDENCE, prior)
     return AnswerVerifier(v.weights, v.bias, choose_threshold(rows, v, prior), LOW_CONFIDENCE, prior)
-
-
-def _weighted_logistic(x, y, w, l2, iterations: int = 50):
-    """L2-regularised logistic regression with sample weights (Newton's method)."""
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64) / np.mean(w)
-    n, d = x.shape
-    a = np.hstack([x, np.ones((n, 1))])
-    theta = np.zeros(d + 1)
-    penalty = np.full(d + 1, l2 * n)
-    penalty[-1] = 0.0
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-np.clip(a @ theta, -50, 50)))
-        grad = a.T @ (w * (p - y)) + penalty * theta
-        hess = (a * (w * p * (1 - p))[:, None]).T @ a + np.diag(penalty) + 1e-9 * np.eye(d + 1)
-        step = np.linalg.solve(hess, grad)
-        theta -= step
-        if np.abs(step).max() < 1e-10:
-            break
-    return theta[:-1], float(theta[-1])
 
 
 def _tops(rows, weights, bias) -> list[tuple[float, float] | None]:
