@@ -59,12 +59,12 @@ def collect(pipeline, records, progress: bool) -> list[dict]:
             golds = r.answer_texts
             cands.append({"x": verify.features(r.question, reading.passages[s.passage_index].text, s.start, s.end,
                                                p, other),
-                          "ranker_p": p,
+                          "ranker_p": p, "text": text,
                           "f1": max_over_golds(token_f1, text, golds) if golds else 0.0,
                           "em": max_over_golds(exact_match, text, golds) if golds else 0.0})
             if len(cands) >= ANSWERS_KEPT:
                 break
-        rows.append({"title": r.title, "answerable": bool(r.answer_texts), "cands": cands})
+        rows.append({"title": r.title, "question": r.question, "answerable": bool(r.answer_texts), "cands": cands})
     return rows
 
 
@@ -105,7 +105,10 @@ def render(res: dict) -> str:
     s += (f"Date: {res['date']}. CPU: {res['cpu']}. `scripts/fit_verifier.py` asked {res['questions']:,} tuning "
           f"questions ({res['unanswerable']:,} unanswerable) through the product's pipeline (reader "
           f"`{res['reader']}`, its answer ranker, adaptive reading) against {res['corpus_paragraphs']:,} SQuAD v1.1 dev "
-          f"paragraphs (none held out). {res['minutes']} min. Right = token F1 >= 0.5.\n\n")
+          f"paragraphs (none held out). "
+          + ("The questions' answers were read from a rows cache collected by an earlier run of the same script; "
+             if res.get("rows_from_cache") else "")
+          + f"{res['minutes']} min. Right = token F1 >= 0.5.\n\n")
     s += "| feature | weight |\n| --- | ---: |\n" + "".join(
         f"| {f} | {w:+.3f} |\n" for f, w in zip(v["features"], v["weights"])) + f"| bias | {v['bias']:+.3f} |\n\n"
     s += (f"Stated unanswerable prior: **{100 * v['unanswerable_prior']:.0f}%** of the questions people ask. "
@@ -182,7 +185,8 @@ def main(argv=None) -> int:
     squad = SD.load_records(data_dir / SD.SQUAD_V11_DEV, "squad_v1.1")
     kept = [r for r in squad if r.title not in SD.HELD_OUT_TITLES]
     cache = Path(args.rows_cache) if args.rows_cache else None
-    if cache and cache.exists():
+    from_cache = bool(cache and cache.exists())
+    if from_cache:
         rows = json.loads(cache.read_text(encoding="utf-8"))
     else:
         with tempfile.TemporaryDirectory(prefix="qa-verifier-") as tmp:
@@ -237,6 +241,7 @@ def main(argv=None) -> int:
         "ranker_alone": ranker_alone,
         "coverage": {"verifier": em_curve(verifier), "ranker": em_curve(ranker_only)},
         "minutes": round((time.perf_counter() - started) / 60, 1),
+        "rows_from_cache": from_cache,
     }
     reports = REPO / "reports"
     atomic_write_text(reports / "verifier.json", json.dumps(res, indent=2) + "\n")

@@ -18,19 +18,25 @@ Features of one answer (order of ``FEATURES``):
 * ``content_near_answer``: share of the question's content words found near the answer;
 * ``content_in_passage``: share of the question's content words found in the passage;
 * ``answer_in_question``: share of the answer's words that the question already says (an answer
-  that repeats the question is rarely right).
+  that repeats the question is rarely right);
+* ``content_in_sentence``: share of the question's content words in the answer's own sentence;
+* ``type_mismatch``: 1 when the question asks for a number or a time and the answer holds none.
 
 It is cheap (string work on a few candidates), so answering is no slower than before.
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 FEATURES = ("ranker_logit", "margin_logit", "key_terms_in_passage", "key_terms_near_answer",
-            "content_near_answer", "content_in_passage", "answer_in_question")
+            "content_near_answer", "content_in_passage", "answer_in_question", "content_in_sentence",
+            "type_mismatch")
+
+log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 _KEY = re.compile(r"\b(?:\d[\d,.]*|[A-Z][a-zA-Z\-]+)\b")
@@ -44,6 +50,16 @@ he she they them his her their him we us our you your i me my not no
 one ones also other another some any all each most more such own same s
 """.split())
 _NEAR_CHARS = 200
+_ASKS_NUMBER = re.compile(r"^\W*(how (many|much|long|old|far|large|big|high|tall|often)|what (percentage|percent|"
+                          r"number|amount|proportion|fraction))\b", re.I)
+_ASKS_TIME = re.compile(r"^\W*(when|what (year|date|month|day|time|century|decade)|in (what|which) "
+                        r"(year|month|century|decade))\b", re.I)
+_NUMBERISH = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+                        r"fifty|hundred|thousand|million|billion|dozen|half|several|few|many)\b", re.I)
+_TIMEISH = re.compile(r"\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(mon|tues|wednes|thurs|fri|"
+                      r"satur|sun)day\b|\b(century|decade|year|month|week|day|today|yesterday|tomorrow|spring|"
+                      r"summer|autumn|fall|winter|morning|night|era|age|period|dynasty|reign)s?\b", re.I)
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
 # The chat's words for a calibrated P(right): "low confidence" below LOW (more likely wrong than
 # right), "high" from HIGH. Stated in the README.
 LOW_CONFIDENCE = 0.5
@@ -80,6 +96,21 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def type_mismatch(question: str, answer: str) -> float:
+    """1.0 when the question asks for a number (or a time) and the answer holds none."""
+    if _ASKS_NUMBER.search(question) and not _NUMBERISH.search(answer):
+        return 1.0
+    if _ASKS_TIME.search(question) and not _TIMEISH.search(answer):
+        return 1.0
+    return 0.0
+
+
+def _sentence_of(passage: str, start: int, end: int) -> str:
+    lo = max((m.end() for m in _SENTENCE_END.finditer(passage, 0, start)), default=0)
+    m = _SENTENCE_END.search(passage, end)
+    return passage[lo : m.end() if m else len(passage)]
+
+
 def features(question: str, passage: str, start: int, end: int, ranker_probability: float,
              best_other_probability: float | None) -> list[float]:
     """The feature vector of one answer ``passage[start:end]`` (order of ``FEATURES``)."""
@@ -97,6 +128,8 @@ def features(question: str, passage: str, start: int, end: int, ranker_probabili
         _share(q_terms - answer_terms, near_terms),
         _share(q_terms - answer_terms, passage_terms),
         (len(answer_terms & q_terms) / len(answer_terms)) if answer_terms else 0.0,
+        _share(q_terms - answer_terms, content_terms(_sentence_of(passage, start, end))),
+        type_mismatch(question, passage[start:end]),
     ]
 
 
@@ -141,4 +174,11 @@ def load_verifier(meta: Mapping, reader_name: str | None = None) -> AnswerVerifi
     """The verifier stored in a reader's ``reader.json`` for ``reader_name`` (fitted on that
     reader's behaviour), or None: a reader without one keeps its ranker's scores."""
     d = (meta.get("answer_verifiers") or {}).get(reader_name or meta.get("name", "span"))
-    return AnswerVerifier.from_dict(d) if d else None
+    if not d:
+        return None
+    if list(d.get("features", [])) != list(FEATURES):
+        # fitted by another version: its weights mean other things. The ranker's scores stand.
+        log.warning("the answer verifier in reader.json was fitted on other features; ignored "
+                    "(refit it: python scripts/fit_verifier.py)")
+        return None
+    return AnswerVerifier.from_dict(d)

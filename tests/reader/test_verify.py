@@ -46,6 +46,9 @@ def test_round_trip_and_damaged_entries():
     assert AnswerVerifier.from_dict(v.to_dict()) == v
     assert load_verifier({"name": "span", "answer_verifiers": {"span": v.to_dict()}}, "span") == v
     assert load_verifier({"name": "span"}, "span-fast") is None
+    # a verifier fitted on other features is ignored (the ranker's scores stand), not a crash
+    old = {**v.to_dict(), "features": list(FEATURES[:-1]), "weights": list(v.weights[:-1])}
+    assert load_verifier({"name": "span", "answer_verifiers": {"span": old}}, "span") is None
     with pytest.raises(ValueError, match="differ"):
         AnswerVerifier.from_dict({**v.to_dict(), "features": ["x"]})
     with pytest.raises(ValueError, match="damaged"):
@@ -89,3 +92,25 @@ def test_reliability_and_coverage_by_hand():
     assert rel["ece"] == pytest.approx(0.25)
     curve = V.coverage_curve([0.9, 0.2, 0.5], [1, 0, 1])
     assert curve == [(pytest.approx(1 / 3), 1.0), (pytest.approx(2 / 3), 1.0), (1.0, pytest.approx(2 / 3))]
+
+
+@pytest.mark.parametrize("question, answer, mismatch", [
+    ("How many troops did Canada send?", "about 850", 0.0),
+    ("How many troops did Canada send?", "Latvia", 1.0),
+    ("How much did the mission cost?", "$371 million", 0.0),
+    ("When did Trump go to Walter Reed?", "Saturday", 0.0),
+    ("When did Trump go to Walter Reed?", "the president", 1.0),
+    ("What year was the treaty signed?", "1648", 0.0),
+    ("Who leads the mission?", "Colonel Smith", 0.0),
+])
+def test_type_mismatch(question, answer, mismatch):
+    from qa.reader.verify import type_mismatch
+
+    assert type_mismatch(question, answer) == mismatch
+
+
+def test_content_in_the_answers_own_sentence():
+    given = f("How long a prison sentence was Assange given?", "10 years")
+    asked = f("How long in prison does Assange face?", "10 years")
+    i = FEATURES.index("content_in_sentence")
+    assert asked["content_in_sentence"] > given["content_in_sentence"], (asked, given, i)
