@@ -18,6 +18,9 @@ class QAConfig:
     # searched in dense_nprobe lists (both measured in reports/scale.md).
     dense_flat_max: int = 200_000
     dense_nprobe: int = 32
+    # IVF-SQ8's best depth x dense_rescore candidates re-scored exactly against the float vectors
+    # (0: none); measured in reports/scale_lexical.md.
+    dense_rescore: int = 0
     # Read the best passages first and the rest only while they could change the answer
     # (qa/adaptive.py; needs a reader with an answer ranker). False: read every passage.
     adaptive_depth: bool = True

@@ -157,7 +157,13 @@ class LexicalIndex:
         """Append rows ``len(self) ..`` for ``texts`` (a new segment; merged when there are many)."""
         if not len(texts):
             return
-        tokenized = bm25s.tokenize(list(texts), stopwords="en", stemmer=_STEMMER, show_progress=False)
+        self.add_tokenized(bm25s.tokenize(list(texts), stopwords="en", stemmer=_STEMMER, show_progress=False))
+
+    def add_tokenized(self, tokenized) -> None:
+        """``add`` for texts already through ``bm25s.tokenize`` (stop words "en", this stemmer, ids):
+        a benchmark builds bm25s and this index from one tokenization."""
+        if not len(tokenized.ids):
+            return
         first_term = len(self.terms)
         local_to_global = np.zeros(len(tokenized.vocab), dtype=np.int64)
         for term, local in tokenized.vocab.items():

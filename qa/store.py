@@ -7,7 +7,7 @@ Layout of ``index_dir``::
         manifest.json        format, encoder, chunking, counts, per-article hashes, file checksums
         documents.jsonl      the indexed articles (exact text: citations are sliced from it)
         chunks.jsonl         row i = FAISS row i = BM25 doc i
-        dense.faiss
+        dense.faiss          (+ dense_ids.npy, and dense_vectors/ when re-scoring: qa/index_dense.py)
         bm25/                BM25 segments (.npy, no pickle; qa/index_lexical.py): unchanged ones are
                              hard links to the previous version's files, so an update writes what is new
 
@@ -225,7 +225,7 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
         gone = set(plan.removed) | set(retext)
         drop = sorted(r for d in gone for r in old.rows_by_doc.get(d, [])) if old is not None else []
         total = (len(old.chunks) - len(drop) if old is not None else 0) + len(fresh)
-        spec = DenseSpec.for_size(total, config.dense_flat_max, config.dense_nprobe)
+        spec = DenseSpec.for_size(total, config.dense_flat_max, config.dense_nprobe, config.dense_rescore)
         if old is not None and old.dense.spec.same_structure(spec):
             dense = old.dense.copy()
             dense.tune(spec)
@@ -342,6 +342,7 @@ def _write_version_files(index_dir: Path, index: CorpusIndex, previous: CorpusIn
         _write_jsonl(tmp / "documents.jsonl", (_doc_row(d) for d in index.documents.values()))
         _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in index.chunks))
         index.dense.save(tmp / "dense.faiss")
+        index.dense.save_vectors(tmp / "dense.faiss", previous.path / "dense.faiss" if previous and previous.path else None)
         # unchanged BM25 segments are hard-linked from the live version (immutable files)
         index.lexical.save(tmp / "bm25", previous=previous.path / "bm25" if previous and previous.path else None)
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
