@@ -107,10 +107,15 @@ def results_path(out_md: Path) -> Path:
 
 
 def save_results(out_md: Path, key: str, value) -> None:
+    """Set ``key`` in the JSON beside the report (steps may run at once: a lock around the update)."""
+    import fcntl
+
     path = results_path(out_md)
-    res = json.loads(path.read_text()) if path.exists() else {}
-    res[key] = value
-    R.atomic_write_json(path, res)
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        res = json.loads(path.read_text()) if path.exists() else {}
+        res[key] = value
+        R.atomic_write_json(path, res)
 
 
 # --- passages --------------------------------------------------------------------------------
@@ -502,10 +507,118 @@ def step_hybrid(data_dir: Path, cache: Path, n: int, out_md: Path, nprobe: int, 
 # --- report ----------------------------------------------------------------------------------
 
 
-def render(res: dict) -> str:
-    from report_scale_lexical import render as _render  # noqa: F401  (kept beside: see below)
+def _ms(lat: dict, cpu: bool = False) -> str:
+    k = "cpu_" if cpu else ""
+    if f"{k}p50_ms" not in lat:
+        return "-"
+    return f"{lat[f'{k}p50_ms']:.1f} / {lat[f'{k}p95_ms']:.1f}"
 
-    return _render(res)
+
+def _machine(res: dict) -> str:
+    rows = [v for v in res.values() if isinstance(v, dict) and "machine" in v]
+    if not rows:
+        return ""
+    m = rows[0]["machine"]
+    loads = ", ".join(f"{k}: {v.get('load_before')} -> {v.get('load_after')}" for k, v in res.items()
+                      if isinstance(v, dict) and "machine" in v)
+    return (f"- **Machine:** {m['cores']} cores ({m['cpu_model']}), Python {m['python']}; steps run "
+            f"{', '.join(sorted({v['machine']['date_utc'] for v in rows}))}\n"
+            f"- **Load (1-minute average, before -> after each step):** {loads}. The machine is shared with a "
+            "training job and other work: wall-clock latencies count the waits for a core, so each timing is "
+            "also given in CPU time of the searching thread (`cpu`), which does not.")
+
+
+def render(res: dict) -> str:
+    lines = ["# Scale: a lexical index updated in place, dense search that finds what exact search finds", "",
+             "Measured by `scripts/scale_lexical.py` (`--help` says how to re-run each step). **The data is "
+             "synthetic where it says so**: no passage was embedded (a million would take days on 2 cores).", "",
+             _machine(res), ""]
+    lex = [v for k, v in sorted(res.items(), key=lambda kv: kv[0]) if k.startswith("lexical_")]
+    if lex:
+        lex.sort(key=lambda r: r["passages"])
+        lines += ["## Lexical: bm25s rebuilt on every change vs segmented BM25 (qa/index_lexical.py)", "",
+                  "Passages: every distinct real paragraph in ../shared/data chunked as the product chunks, then "
+                  "synthetic ones (three sentences of three random real chunks). Questions: the "
+                  f"{lex[0]['questions']:,} held-out SQuAD questions; recall@20 = share of the exact bm25s top 20 "
+                  "the segmented index returns (what it misses are ties at the cut-off, in either order). "
+                  "Latency: 300 questions one at a time, p50 / p95 ms, wall clock and CPU time.", ""]
+        rows = []
+        for r in lex:
+            b, sg = r["bm25s"], r["segmented"]
+            rows.append([f"{r['passages']:,} ({r['synthetic']:,})", r["tokenize_s"], b["index_s"], sg["index_s"],
+                         b["ram_mb"], sg["ram_mb"], _ms(b["latency"]), _ms(sg["latency"]), _ms(b["latency"], True),
+                         _ms(sg["latency"], True), sg["recall_vs_bm25s_at_20"], sg["top1_same_pct"]])
+        lines += [R.md_table(["passages (synthetic)", "tokenize s", "bm25s index s", "segmented index s",
+                              "bm25s RAM MB", "segmented RAM MB", "bm25s ms", "segmented ms", "bm25s cpu ms",
+                              "segmented cpu ms", "recall@20 vs bm25s %", "same top 1 %"], rows), ""]
+        lines += ["Adding one article (10 new chunks replace 10 old ones), "
+                  f"{len(lex[0]['segmented']['adds'])} times in a row: copy the live index (it keeps serving), "
+                  "delete, add a segment, search finds the new chunks (`searchable`); then save the version, "
+                  "hard-linking the segments the previous one already has (`saved`). bm25s has no update: its "
+                  "row is tokenize + index of everything.", ""]
+        rows = []
+        for r in lex:
+            sg, adds = r["segmented"], r["segmented"]["adds"]
+            rows.append([f"{r['passages']:,}", r["tokenize_s"] + r["bm25s"]["index_s"],
+                         1000 * float(np.median([a["searchable_s"] for a in adds])), 1000 * sg["add_searchable_s_max"],
+                         1000 * float(np.median([a["searchable_s"] + a["save_s"] for a in adds])),
+                         1000 * sg["add_saved_s_max"], max(a["written_mb"] for a in adds),
+                         max(a["segments"] for a in adds), sg["save_s"], sg["load_s"], sg["disk_mb"],
+                         r["store_rest"]["chunks_jsonl_write_s"] + r["store_rest"]["chunks_jsonl_sha256_s"]])
+        lines += [R.md_table(["passages", "bm25s rebuild s", "searchable p50 ms", "searchable max ms", "saved p50 ms",
+                              "saved max ms", "written MB (max)", "segments (max)", "full save s", "load s",
+                              "on disk MB", "store: chunks.jsonl rewrite s"], rows), "",
+                  "The last column is not the lexical index: it is what `qa/store.py` still does on every update at "
+                  "that size (write chunks.jsonl in full, and checksum it), measured with the same texts.", ""]
+    tv = [v for k, v in res.items() if k.startswith("tantivy_")]
+    if tv:
+        tv.sort(key=lambda r: r["passages"])
+        lines += ["## Lexical candidate: tantivy", "",
+                  "The same passages in tantivy (PyPI `tantivy`), with its English stemming tokenizer (`en_stem`: no "
+                  "stop words), and over bm25s's own tokens (`bm25s_tokens`: tokenization equal, so only the scoring "
+                  "differs: tantivy's BM25 has k1 1.2 and one-byte document lengths, and counts deleted documents "
+                  "until a merge). Recall@20 against the same exact bm25s lists.", ""]
+        rows = []
+        for r in tv:
+            for name, x in r["variants"].items():
+                rows.append([f"{r['passages']:,}", name, x["prep_s"], x["index_s"], x["disk_mb"],
+                             x["recall_vs_bm25s_at_20"], _ms(x["latency"]), _ms(x["latency"], True),
+                             1000 * x["add_searchable_s"]])
+        lines += [R.md_table(["passages", "tokenizer", "prep s", "index s", "on disk MB", "recall@20 vs bm25s %",
+                              "ms", "cpu ms", "add one article until searchable ms"], rows), ""]
+    dn = [v for k, v in res.items() if k.startswith("dense_")]
+    for r in dn:
+        d = r["data"]
+        lines += [f"## Dense at {r['passages']:,} passages: approximate vs exact (synthetic vectors)", "",
+                  f"Vectors: {r['passages']:,} synthetic unit vectors, {d['dim']} dims, float32 "
+                  f"(`synthetic_vectors`: a {d['topics']} x {d['subtopics']} mixture in {d['latent']} latent dimensions, "
+                  f"embedded and noised; calibrated at 50k to the real vectors' IVF recall at nprobe 32); "
+                  f"{r['queries']:,} held-out query vectors from the same mixture. Recall@20 = share of the exact "
+                  f"(flat) top 20 found. FAISS {r['faiss']}, timings on one thread. Flat search: "
+                  f"{_ms(r['flat']['latency'])} ms (cpu {_ms(r['flat']['latency'], True)}). Building "
+                  f"{r['ivf']['spec']['kind']} with {r['ivf']['spec']['nlist']} lists: {r.get('ivf_build_s', 0):.0f} s.", ""]
+        rows = [[x["nprobe"], x["rescore"] or "-", x["recall_vs_exact_at_20"], _ms(x["latency"]), _ms(x["latency"], True)]
+                for x in r["ivf"]["grid"]]
+        lines += [R.md_table(["nprobe", "re-scored (x depth)", "recall@20 vs exact %", "ms", "cpu ms"], rows), ""]
+        h = r.get("hnsw")
+        if h:
+            lines += [f"HNSW (faiss `IndexHNSWFlat`, M {h['M']}, efConstruction {h['efConstruction']}) over the first "
+                      f"{h['passages']:,} vectors only (its build, {h['build_s']:.0f} s here, grows faster than "
+                      "linearly); recall against the exact top 20 of those vectors.", ""]
+            rows = [[x["efSearch"], x["recall_vs_exact_at_20"], _ms(x["latency"]), _ms(x["latency"], True)] for x in h["grid"]]
+            lines += [R.md_table(["efSearch", "recall@20 vs exact %", "ms", "cpu ms"], rows), ""]
+    hy = [v for k, v in res.items() if k.startswith("hybrid_")]
+    for r in hy:
+        lines += [f"## Hybrid at {r['passages']:,} passages", "",
+                  f"Encode the question (the product's encoder, for real), dense search ({r['spec']['kind']} "
+                  f"{r['spec']['nlist']} lists, nprobe {r['spec']['nprobe']}, re-scored x{r['spec']['rescore']}, over "
+                  "the synthetic vectors), segmented BM25 over the synthetic passages, RRF. p50 / p95 ms.", ""]
+        lines += [R.md_table(["", "encode", "encode + dense", "BM25", "hybrid"],
+                             [["wall", _ms(r["encode"]), _ms(r["dense"]), _ms(r["lexical"]), _ms(r["hybrid"])],
+                              ["cpu", _ms(r["encode"], True), _ms(r["dense"], True), _ms(r["lexical"], True),
+                               _ms(r["hybrid"], True)]]), ""]
+    lines += ["Raw figures: `scale_lexical.json`.", ""]
+    return "\n".join(lines)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
