@@ -32,6 +32,7 @@ import numpy as np
 # (reports/scale.md): past this size the approximate index is chosen.
 FLAT_MAX = 200_000
 NPROBE = 32  # lists searched: recall@20 vs flat >= 97% on the real questions at 1M (reports/scale.md)
+RESCORE = 0  # candidates re-scored exactly per result (depth x RESCORE); 0: none
 _EXACT_ALLOWED_SHARE = 0.05  # a filter admitting fewer rows than this share is searched exactly
 
 

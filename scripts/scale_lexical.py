@@ -383,7 +383,8 @@ def synthetic_vectors(n: int, dim: int = DIM, seed: int = SEED) -> np.ndarray:
     return out
 
 
-def step_dense(cache: Path, n: int, out_md: Path, queries: int, hnsw_size: int) -> None:
+def step_dense(cache: Path, n: int, out_md: Path, queries: int, hnsw_size: int, nprobes=NPROBES,
+               reuse: bool = False, rescores=RESCORES) -> None:
     import faiss
 
     from qa.index_dense import DenseIndex, DenseSpec
@@ -395,6 +396,9 @@ def step_dense(cache: Path, n: int, out_md: Path, queries: int, hnsw_size: int) 
                           "point_spread": POINT_SPREAD, "ambient": AMBIENT, "seed": SEED}}
     folder = cache / "dense"
     folder.mkdir(parents=True, exist_ok=True)
+    if reuse:  # another nprobe range over the vectors, queries and index an earlier run left
+        step_dense_more(folder, n, out_md, nprobes, row, rescores)
+        return
     t0 = time.perf_counter()
     both = synthetic_vectors(n + queries)
     vectors, q = np.ascontiguousarray(both[:n]), np.ascontiguousarray(both[n:])  # held-out queries
@@ -425,8 +429,8 @@ def step_dense(cache: Path, n: int, out_md: Path, queries: int, hnsw_size: int) 
     ivf.attach_vectors(np.load(folder / "vectors.npy", mmap_mode="r"))
     row["ivf"] = {"spec": spec.to_dict(), "grid": []}
     faiss.omp_set_num_threads(1)
-    for nprobe in NPROBES:
-        for rescore in RESCORES:
+    for nprobe in nprobes:
+        for rescore in rescores:
             ivf.tune(DenseSpec(spec.kind, spec.nlist, nprobe, rescore))
             tops = [[r for r, _ in ivf.search(v, DEPTH)] for v in q]
             row["ivf"]["grid"].append({"nprobe": nprobe, "rescore": rescore,
@@ -457,26 +461,58 @@ def step_dense(cache: Path, n: int, out_md: Path, queries: int, hnsw_size: int) 
     save_results(out_md, f"dense_{n}", row)
 
 
+def step_dense_more(folder: Path, n: int, out_md: Path, nprobes, row: dict, rescores=RESCORES) -> None:
+    import faiss
+
+    from qa.index_dense import DenseIndex, DenseSpec
+
+    vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+    exact, q = np.load(folder / "exact_top.npy"), np.load(folder / "queries.npy")
+    if len(vectors) != n:
+        raise SystemExit(f"the dense step made {len(vectors):,} vectors, not {n:,}: run `dense --size {n}` first")
+    spec = DenseSpec.for_size(n, flat_max=0)
+    ivf = DenseIndex.load(folder / "ivf.faiss", DIM, spec)
+    ivf.attach_vectors(vectors)
+    faiss.omp_set_num_threads(1)
+    timed = np.sort(np.random.default_rng(SEED).choice(len(q), min(TIMED, len(q)), replace=False))
+    row.update(queries=len(q), ivf={"spec": spec.to_dict(), "grid": []}, reused=True)
+    for nprobe in nprobes:
+        for rescore in rescores:
+            ivf.tune(DenseSpec(spec.kind, spec.nlist, nprobe, rescore))
+            tops = [[r for r, _ in ivf.search(v, DEPTH)] for v in q]
+            row["ivf"]["grid"].append({"nprobe": nprobe, "rescore": rescore,
+                                       "recall_vs_exact_at_20": recall_vs(tops, exact.tolist()),
+                                       "latency": latencies(lambda i: ivf.search(q[i], DEPTH), timed)})
+            print(f"dense {n:,} nprobe {nprobe} rescore {rescore}: {row['ivf']['grid'][-1]}", file=sys.stderr)
+            row["load_after"] = load_avg()
+            save_results(out_md, f"dense_{n}_more", row)
+
+
 # --- hybrid ----------------------------------------------------------------------------------
 
 
-def step_hybrid(data_dir: Path, cache: Path, n: int, out_md: Path, nprobe: int, rescore: int) -> None:
+def step_hybrid(data_dir: Path, cache: Path, n: int, out_md: Path, settings: list[tuple[int, int]]) -> None:
+    """Hybrid latency at each (nprobe, rescore) of ``settings``: one BM25 build, one encoder."""
+    import faiss
+
     from qa.embed import MiniLMEncoder
     from qa.fuse import rrf
     from qa.index_dense import DenseIndex, DenseSpec
     from qa.index_lexical import LexicalIndex
 
-    row: dict = {"machine": R.machine_info(), "load_before": load_avg(), "passages": n}
+    faiss.omp_set_num_threads(1)
+    row: dict = {"machine": R.machine_info(), "load_before": load_avg(), "passages": n, "settings": []}
     folder = cache / "dense"
     vectors = np.load(folder / "vectors.npy", mmap_mode="r")
     if len(vectors) != n:
         raise SystemExit(f"the dense step made {len(vectors):,} vectors, not {n:,}: run `dense --size {n}` first")
-    spec = DenseSpec.for_size(n, flat_max=0)
-    spec = DenseSpec(spec.kind, spec.nlist, nprobe, rescore)
-    dense = DenseIndex.load(folder / "ivf.faiss", DIM, spec)
+    base = DenseSpec.for_size(n, flat_max=0)
+    dense = DenseIndex.load(folder / "ivf.faiss", DIM, base)
     dense.attach_vectors(vectors)
     texts, _ = corpus_texts(data_dir, n)
+    t0 = time.perf_counter()
     lexical = LexicalIndex.build(texts)
+    row["lexical_build_s"] = time.perf_counter() - t0
     del texts
     gc.collect()
     questions = question_texts(data_dir)
@@ -486,22 +522,24 @@ def step_hybrid(data_dir: Path, cache: Path, n: int, out_md: Path, nprobe: int, 
     encoder.warm_up()
     encoder.encode(["warm up the kernels"])
     row["encode"] = latencies(lambda i: encoder.encode([questions[i]]), timed)
-
-    def hybrid(i):
-        v = encoder.encode([questions[i]])[0]
-        d = [str(r) for r, _ in dense.search(v, DEPTH)]
-        b = [str(r) for r, _ in lexical.search(questions[i], DEPTH)]
-        return rrf({"dense": d, "bm25": b}, top_k=DEPTH)
-
-    for i in timed[:20]:
-        hybrid(i)  # warm the memory-mapped vectors' pages as a serving process would be
-    row["spec"] = spec.to_dict()
-    row["dense"] = latencies(lambda i: dense.search(encoder.encode([questions[i]])[0], DEPTH), timed)
     row["lexical"] = latencies(lambda i: lexical.search(questions[i], DEPTH), timed)
-    row["hybrid"] = latencies(hybrid, timed)
-    row["load_after"] = load_avg()
-    save_results(out_md, f"hybrid_{n}", row)
-    print(f"hybrid {n:,}: {json.dumps(row)[:800]}", file=sys.stderr)
+    for nprobe, rescore in settings:
+        dense.tune(DenseSpec(base.kind, base.nlist, nprobe, rescore))
+
+        def hybrid(i):
+            v = encoder.encode([questions[i]])[0]
+            d = [str(r) for r, _ in dense.search(v, DEPTH)]
+            b = [str(r) for r, _ in lexical.search(questions[i], DEPTH)]
+            return rrf({"dense": d, "bm25": b}, top_k=DEPTH)
+
+        for i in timed[:20]:
+            hybrid(i)  # the memory-mapped vectors' pages, warm as in a serving process
+        row["settings"].append({"spec": dense.spec.to_dict(),
+                                "dense": latencies(lambda i: dense.search(encoder.encode([questions[i]])[0], DEPTH), timed),
+                                "hybrid": latencies(hybrid, timed)})
+        print(f"hybrid {n:,} {row['settings'][-1]}", file=sys.stderr)
+        row["load_after"] = load_avg()
+        save_results(out_md, f"hybrid_{n}", row)
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -586,7 +624,13 @@ def render(res: dict) -> str:
                              1000 * x["add_searchable_s"]])
         lines += [R.md_table(["passages", "tokenizer", "prep s", "index s", "on disk MB", "recall@20 vs bm25s %",
                               "ms", "cpu ms", "add one article until searchable ms"], rows), ""]
-    dn = [v for k, v in res.items() if k.startswith("dense_")]
+    for key, r in res.items():
+        if key.startswith("dense_") and r.get("reused"):
+            lines += [f"More nprobe values at {r['passages']:,} passages (same vectors, queries and index):", "",
+                      R.md_table(["nprobe", "re-scored (x depth)", "recall@20 vs exact %", "ms", "cpu ms"],
+                                 [[x["nprobe"], x["rescore"] or "-", x["recall_vs_exact_at_20"], _ms(x["latency"]),
+                                   _ms(x["latency"], True)] for x in r["ivf"]["grid"]]), ""]
+    dn = [v for k, v in res.items() if k.startswith("dense_") and not v.get("reused")]
     for r in dn:
         d = r["data"]
         lines += [f"## Dense at {r['passages']:,} passages: approximate vs exact (synthetic vectors)", "",
@@ -610,13 +654,13 @@ def render(res: dict) -> str:
     hy = [v for k, v in res.items() if k.startswith("hybrid_")]
     for r in hy:
         lines += [f"## Hybrid at {r['passages']:,} passages", "",
-                  f"Encode the question (the product's encoder, for real), dense search ({r['spec']['kind']} "
-                  f"{r['spec']['nlist']} lists, nprobe {r['spec']['nprobe']}, re-scored x{r['spec']['rescore']}, over "
-                  "the synthetic vectors), segmented BM25 over the synthetic passages, RRF. p50 / p95 ms.", ""]
-        lines += [R.md_table(["", "encode", "encode + dense", "BM25", "hybrid"],
-                             [["wall", _ms(r["encode"]), _ms(r["dense"]), _ms(r["lexical"]), _ms(r["hybrid"])],
-                              ["cpu", _ms(r["encode"], True), _ms(r["dense"], True), _ms(r["lexical"], True),
-                               _ms(r["hybrid"], True)]]), ""]
+                  "Encode the question (the product's encoder, for real), dense search over the synthetic vectors "
+                  "(IVF-SQ8 at the nprobe and re-scoring given), segmented BM25 over the synthetic passages, RRF; "
+                  f"300 questions, p50 / p95 ms. Encoding alone {_ms(r['encode'])} (cpu {_ms(r['encode'], True)}); "
+                  f"BM25 alone {_ms(r['lexical'])} (cpu {_ms(r['lexical'], True)}).", ""]
+        rows = [[f"IVF{x['spec']['nlist']},SQ8 nprobe {x['spec']['nprobe']}, re-scored x{x['spec']['rescore']}",
+                 _ms(x["dense"]), _ms(x["dense"], True), _ms(x["hybrid"]), _ms(x["hybrid"], True)] for x in r["settings"]]
+        lines += [R.md_table(["dense", "encode + dense ms", "cpu ms", "hybrid ms", "hybrid cpu ms"], rows), ""]
     lines += ["Raw figures: `scale_lexical.json`.", ""]
     return "\n".join(lines)
 
@@ -633,8 +677,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--queries", type=int, default=1000, help="dense: held-out query vectors (default: %(default)s)")
     ap.add_argument("--hnsw-size", type=int, default=0, metavar="N",
                     help="dense: also build HNSW32 over the first N vectors (0: none; its build is slow on 2 cores)")
-    ap.add_argument("--nprobe", type=int, default=0, help="hybrid: IVF lists searched (default: the product's)")
-    ap.add_argument("--rescore", type=int, default=-1, help="hybrid: candidates re-scored per result (default: the product's)")
+    ap.add_argument("--nprobes", default="", help=f"dense: nprobe values (default: {','.join(map(str, NPROBES))})")
+    ap.add_argument("--rescores", default="", help=f"dense: re-scoring factors (default: {','.join(map(str, RESCORES))})")
+    ap.add_argument("--reuse", action="store_true",
+                    help="dense: time more nprobe values over the vectors and index an earlier `dense` run left")
+    ap.add_argument("--settings", default="128x4,256x4", metavar="NPROBExRESCORE,...",
+                    help="hybrid: dense settings timed, nprobe x re-scoring factor (default: %(default)s)")
     ap.add_argument("--data-dir", default=None, metavar="DIR", help="shared datasets (default: ../shared/data)")
     ap.add_argument("--cache", default=None, metavar="DIR",
                     help="passages, indexes, vectors (default: $QA_BENCH_CACHE/issue24 or /work/cache/issue24)")
@@ -653,11 +701,12 @@ def main(argv=None) -> int:
     elif args.step == "tantivy":
         step_tantivy(data_dir, cache, sizes, out, args.variants.split(","))
     elif args.step == "dense":
-        step_dense(cache, args.size, out, args.queries, args.hnsw_size)
+        nprobes = tuple(int(x) for x in args.nprobes.split(",")) if args.nprobes else NPROBES
+        rescores = tuple(int(x) for x in args.rescores.split(",")) if args.rescores else RESCORES
+        step_dense(cache, args.size, out, args.queries, args.hnsw_size, nprobes, args.reuse, rescores)
     elif args.step == "hybrid":
-        from qa.index_dense import NPROBE, RESCORE
-
-        step_hybrid(data_dir, cache, args.size, out, args.nprobe or NPROBE, RESCORE if args.rescore < 0 else args.rescore)
+        settings = [tuple(int(x) for x in pair.split("x")) for pair in args.settings.split(",")]
+        step_hybrid(data_dir, cache, args.size, out, settings)
     else:
         R.atomic_write_text(out, render(json.loads(results_path(out).read_text())))
     return 0
