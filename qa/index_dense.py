@@ -31,8 +31,12 @@ import numpy as np
 # Flat search at 200k x 384 dims took p95 ~15 ms on this machine's 2 cores, at 1M ~70 ms
 # (reports/scale.md): past this size the approximate index is chosen.
 FLAT_MAX = 200_000
-NPROBE = 32  # lists searched: recall@20 vs flat >= 97% on the real questions at 1M (reports/scale.md)
-RESCORE = 0  # candidates re-scored exactly per result (depth x RESCORE); 0: none
+# Lists searched, and candidates re-scored exactly per result (depth x RESCORE): at 1M passages
+# nprobe 256 finds 98.4% of the exact top 20 and the 8-bit codes cost the rest (re-scored: 97.7% at
+# nprobe 128 where it was 96.6%), one thread's CPU p95 ~7 ms (reports/scale_lexical.md, synthetic
+# vectors calibrated to the real ones; on the real vectors nprobe 32 found 84.1%, reports/scale.md).
+NPROBE = 256
+RESCORE = 4
 _EXACT_ALLOWED_SHARE = 0.05  # a filter admitting fewer rows than this share is searched exactly
 
 
@@ -58,8 +62,8 @@ class DenseSpec:
         """Flat while it is fast enough; beyond, IVF-SQ8 with ~4 sqrt(n) lists (a power of two,
         the FAISS guidelines' 4-16 sqrt(n)) and ``nprobe`` of them searched.
 
-        >>> DenseSpec.for_size(1_000_000)
-        DenseSpec(kind='ivf_sq8', nlist=4096, nprobe=32)
+        >>> DenseSpec.for_size(1_000_000, rescore=RESCORE)
+        DenseSpec(kind='ivf_sq8', nlist=4096, nprobe=256, rescore=4)
         """
         if n <= flat_max:
             return cls()

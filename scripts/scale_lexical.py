@@ -42,6 +42,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def save_results(out_md: Path, key: str, value) -> None:
     import fcntl
 
     path = results_path(out_md)
-    with open(path.with_suffix(".lock"), "a") as lock:
+    with open(Path(tempfile.gettempdir()) / f"{path.stem}.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         res = json.loads(path.read_text()) if path.exists() else {}
         res[key] = value
