@@ -61,6 +61,11 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
                           show_progress=False)
 
 
+class OlderFormat(ValueError):
+    """The folder holds the BM25 index of an older build (one bm25s index); build it anew from the
+    chunk texts (``LexicalIndex.build``): no vector needs re-embedding for that."""
+
+
 @dataclass(frozen=True)
 class _Segment:
     """Chunks with ids ``first_id .. first_id + n - 1``; never changed once made. ``doc_len`` -1
@@ -403,8 +408,7 @@ class LexicalIndex:
         if not size and not (folder / "lexical.json").exists():
             return out
         if not (folder / "lexical.json").exists():
-            raise ValueError("the BM25 index is in an older format (one bm25s index, rebuilt on every change); "
-                             "it is rebuilt as segments on the next update")
+            raise OlderFormat(f"{folder} holds one bm25s index (the format before segments)")
         meta = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT or (meta.get("k1"), meta.get("b")) != (K1, B):
             raise ValueError(f"BM25 index is {meta.get('format')!r} k1 {meta.get('k1')} b {meta.get('b')}, "

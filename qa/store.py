@@ -53,7 +53,7 @@ from .config import QAConfig
 from .embed import Encoder
 from .filters import Filter
 from .index_dense import DenseIndex, DenseSpec
-from .index_lexical import LexicalIndex
+from .index_lexical import LexicalIndex, OlderFormat
 from .types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,11 @@ def load_index(index_dir: str | Path, encoder: Encoder, config: QAConfig) -> Cor
         chunks = [Chunk.from_dict(row) for row in _read_jsonl(version / "chunks.jsonl")]
         dense = DenseIndex.load(version / "dense.faiss", encoder.dimension,
                                 DenseSpec.from_dict(manifest.get("dense", {})))
-        lexical = LexicalIndex.load(version / "bm25", len(chunks))
+        try:
+            lexical = LexicalIndex.load(version / "bm25", len(chunks))
+        except OlderFormat:  # an index from before BM25 segments: its chunks are all it needs
+            log.warning("the BM25 index in %s is in an older format: rebuilding it from the chunks", version.name)
+            lexical = LexicalIndex.build([c.text for c in chunks])
     except IndexProblem:
         raise
     except Exception as exc:  # any parse error of the files means the same: do not use it

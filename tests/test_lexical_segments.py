@@ -211,3 +211,32 @@ def test_kill_9_while_writing_a_segment_leaves_the_last_good_version(small_corpu
     assert report.added == ["zebra"] and not report.rebuilt_because
     assert index.search_lexical("zebras named Zig", 1)[0][0].doc_id == "zebra"
     assert not [p for p in idx.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_an_index_from_before_segments_loads_without_re_embedding(small_corpus, tmp_path, fake_encoder):
+    """The older format (one bm25s index in bm25/) is rebuilt from the chunk texts at load; the next
+    update reuses every vector and writes segments."""
+    config, idx = QAConfig(), tmp_path / "idx"
+    built, _ = update_index(idx, load_corpus(small_corpus)[0], fake_encoder, config)
+    import hashlib
+    import json
+    import shutil
+
+    bm25 = built.path / "bm25"
+    shutil.rmtree(bm25)
+    old = bm25s.BM25()
+    old.index(bm25s.tokenize([c.text for c in built.chunks], stopwords="en", stemmer=index_lexical._STEMMER,
+                             show_progress=False), show_progress=False)
+    old.save(str(bm25), show_progress=False)
+    manifest = json.loads((built.path / "manifest.json").read_text())
+    manifest["checksums"] = {k: v for k, v in manifest["checksums"].items() if not k.startswith("bm25/")}
+    manifest["checksums"].update({f"bm25/{p.name}": hashlib.sha256(p.read_bytes()).hexdigest()
+                                  for p in bm25.iterdir() if p.is_file()})
+    (built.path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    loaded = load_index(idx, fake_encoder, config)
+    assert loaded.search_lexical("Who designed the bridge?", 1)[0][0].doc_id == "bridge"
+    fake_encoder.encoded.clear()
+    (small_corpus / "zebra.txt").write_text("Zebras\n\nThe zoo bought two zebras named Zig and Zag.", encoding="utf-8")
+    index, report = update_index(idx, load_corpus(small_corpus)[0], fake_encoder, config)
+    assert not report.rebuilt_because and report.chunks_embedded == len(fake_encoder.encoded) == 1
+    assert (index.path / "bm25" / "lexical.json").exists()
