@@ -28,6 +28,7 @@ Layout of the saved folder::
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -86,12 +87,24 @@ class _Segment:
     def n(self) -> int:
         return len(self.doc_len)
 
-    def postings(self, term: int) -> tuple[np.ndarray, np.ndarray] | None:
+    def postings(self, term: int) -> tuple[int, int] | None:
+        """Where ``term``'s postings lie in ``docs``/``tfs`` (None: not in this segment)."""
         j = int(np.searchsorted(self.term_ids, term))
         if j >= len(self.term_ids) or self.term_ids[j] != term:
             return None
-        lo, hi = int(self.indptr[j]), int(self.indptr[j + 1])
-        return self.docs[lo:hi], self.tfs[lo:hi]
+        return int(self.indptr[j]), int(self.indptr[j + 1])
+
+    @functools.cached_property
+    def ids(self) -> np.ndarray:
+        """``docs`` as index-wide ids (int64: numpy indexes with it without converting)."""
+        return self.docs.astype(np.int64) + self.first_id
+
+    def tf_part(self, avgdl: float) -> np.ndarray:
+        """BM25's term-frequency part of every posting, ``tf / (tf + k1 (1 - b + b dl / avgdl))``:
+        a query multiplies a slice of it by the term's idf (float32; bm25s stores its scores so)."""
+        tf = self.tfs.astype(np.float32)
+        lens = self.doc_len[self.docs].astype(np.float32)
+        return tf / (tf + np.float32(K1 * (1 - B)) + np.float32(K1 * B / avgdl) * lens)
 
     @classmethod
     def from_forward(cls, first_id: int, doc_len: np.ndarray, fwd_indptr: np.ndarray, fwd_terms: np.ndarray,
@@ -140,8 +153,10 @@ class LexicalIndex:
         self._alive = np.zeros(0, dtype=bool)  # by id
         self._total_len = 0  # tokens in all live chunks (avgdl = this / N)
         self._next_id = 0
-        self._lens = np.zeros(0, dtype=np.float32)  # chunk length by id (-1 dropped), for scoring
         self._local = threading.local()  # each thread's score accumulator by id, all zero between queries
+        # each segment's tf_part at the current average length (it changes with every update)
+        self._tf_parts: dict[str, tuple[float, np.ndarray]] = {}
+        self._tf_lock = threading.Lock()
 
     # ------------------------------------------------------------ building and updating
 
@@ -198,7 +213,6 @@ class LexicalIndex:
         self.segments.append(seg)
         self._ids = np.concatenate([self._ids, ids])
         self._alive = np.concatenate([self._alive, np.ones(seg.n, dtype=bool)])
-        self._lens = np.concatenate([self._lens, seg.doc_len.astype(np.float32)])
         self._grow_df()
         np.add.at(self.df, seg.fwd_terms, 1)
         self._total_len += int(seg.doc_len.sum())
@@ -237,8 +251,9 @@ class LexicalIndex:
         out = LexicalIndex()
         out.vocab, out.terms, out.segments = dict(self.vocab), list(self.terms), list(self.segments)
         out.df, out._ids, out._deleted = self.df.copy(), self._ids.copy(), self._deleted.copy()
-        out._alive, out._lens = self._alive.copy(), self._lens
+        out._alive = self._alive.copy()
         out._total_len, out._next_id = self._total_len, self._next_id
+        out._tf_parts = dict(self._tf_parts)  # arrays never written to: shared while the length holds
         return out
 
     def _merge_small(self) -> None:
@@ -247,6 +262,7 @@ class LexicalIndex:
             small = self.segments
         merged = self._merged(small)
         self.segments = self.segments[: len(self.segments) - len(small)] + [merged]
+        self._tf_parts = {k: v for k, v in self._tf_parts.items() if k in {s.name for s in self.segments}}
         gone = (self._deleted >= merged.first_id) & (self._deleted < merged.first_id + merged.n)
         self._deleted = self._deleted[~gone]  # dropped by the merge: no postings left to discount
 
@@ -274,7 +290,6 @@ class LexicalIndex:
         """Top ``depth`` rows by sum over terms of weight x BM25, scored from the live statistics."""
         n = len(self)
         avgdl = self._total_len / n if n else 1.0
-        norm_scale = K1 * B / avgdl
         buffer = getattr(self._local, "buffer", None)
         if buffer is None or len(buffer) != self._next_id:
             buffer = self._local.buffer = np.zeros(self._next_id, dtype=np.float32)
@@ -283,16 +298,13 @@ class LexicalIndex:
             df = int(self.df[term])
             if df <= 0:
                 continue
-            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            w = np.float32(weight * math.log(1.0 + (n - df + 0.5) / (df + 0.5)))
             for seg in self.segments:
-                found = seg.postings(term)
-                if found is None:
+                span = seg.postings(term)
+                if span is None:
                     continue
-                docs, tfs = found
-                ids = docs + seg.first_id
-                tf = tfs.astype(np.float32)
-                denom = tf + (K1 * (1 - B) + norm_scale * self._lens[ids])
-                buffer[ids] += np.float32(weight * idf) * tf / denom  # ids are distinct within one list
+                ids = seg.ids[span[0]:span[1]]
+                buffer[ids] += w * self._tf_part(seg, avgdl)[span[0]:span[1]]  # ids are distinct within one list
                 touched.append(ids)
         if not touched:
             return []
@@ -314,6 +326,15 @@ class LexicalIndex:
         rows = np.searchsorted(self._ids, ids)
         order = np.lexsort((rows, -scores))[:depth]  # ties by row: deterministic
         return [(int(rows[i]), float(scores[i])) for i in order if scores[i] > 0]
+
+    def _tf_part(self, seg: _Segment, avgdl: float) -> np.ndarray:
+        cached = self._tf_parts.get(seg.name)
+        if cached is None or cached[0] != avgdl:
+            with self._tf_lock:  # one thread computes it (at 1M passages: a fraction of a second)
+                cached = self._tf_parts.get(seg.name)
+                if cached is None or cached[0] != avgdl:
+                    cached = self._tf_parts[seg.name] = (avgdl, seg.tf_part(avgdl))
+        return cached[1]
 
     def _allowed_ids(self, allowed: np.ndarray | None) -> np.ndarray | None:
         if allowed is None:
@@ -379,8 +400,9 @@ class LexicalIndex:
     def memory_bytes(self) -> int:
         """What the index holds in memory: its arrays plus the vocabulary (keys and entries)."""
         arrays = sum(getattr(s, f).nbytes for s in self.segments for f in _SEGMENT_FILES)
-        arrays += sum(a.nbytes for a in (self.df, self._ids, self._deleted, self._alive, self._lens))
+        arrays += sum(a.nbytes for a in (self.df, self._ids, self._deleted, self._alive))
         arrays += 4 * self._next_id  # a searching thread's score accumulator
+        arrays += sum(s.ids.nbytes + 4 * len(s.docs) for s in self.segments)  # ids and tf parts, once searched
         vocab = sum(len(t) + 49 + 8 + 28 for t in self.terms) + 40 * len(self.vocab)  # str, list slot, int, dict entry
         return int(arrays + vocab)
 
@@ -424,7 +446,6 @@ class LexicalIndex:
             live = seg.doc_len >= 0
             out.segments.append(seg)
             out._alive = np.concatenate([out._alive, live])
-            out._lens = np.concatenate([out._lens, seg.doc_len.astype(np.float32)])
             out._next_id = seg.first_id + seg.n
             out._grow_df()
             np.add.at(out.df, seg.fwd_terms, 1)  # includes deleted chunks still in postings: taken off below

@@ -165,7 +165,9 @@ def bm25s_mb(retriever) -> float:
     return (arrays + vocab) / 2**20
 
 
-def step_lexical(data_dir: Path, cache: Path, sizes, out_md: Path) -> None:
+def step_lexical(data_dir: Path, cache: Path, sizes, out_md: Path, reuse_reference: bool = False) -> None:
+    """``reuse_reference``: take the exact bm25s lists, and bm25s's own figures, from an earlier run
+    of this step at the same size (the segmented index measured again; bm25s is the slow half)."""
     import bm25s
 
     from qa import index_lexical
@@ -181,10 +183,16 @@ def step_lexical(data_dir: Path, cache: Path, sizes, out_md: Path) -> None:
         t0 = time.perf_counter()
         tokenized = bm25s.tokenize(texts, stopwords="en", stemmer=index_lexical._STEMMER, show_progress=False)
         row["tokenize_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        exact = bm25s.BM25()
-        exact.index(tokenized, show_progress=False)
-        row["bm25s"] = {"index_s": time.perf_counter() - t0, "ram_mb": bm25s_mb(exact)}
+        folder = cache / "lexical" / str(n)
+        folder.mkdir(parents=True, exist_ok=True)
+        exact = None
+        if reuse_reference:
+            exact_top = json.loads((folder / "exact_top.json").read_text())
+        else:
+            t0 = time.perf_counter()
+            exact = bm25s.BM25()
+            exact.index(tokenized, show_progress=False)
+            row["bm25s"] = {"index_s": time.perf_counter() - t0, "ram_mb": bm25s_mb(exact)}
         gc.collect()
         before, t0 = rss_mb(), time.perf_counter()
         seg = LexicalIndex()
@@ -194,12 +202,11 @@ def step_lexical(data_dir: Path, cache: Path, sizes, out_md: Path) -> None:
         del tokenized
         gc.collect()
         # exact reference lists (kept for the tantivy step) and ours
-        exact_top = [bm25s_search(exact, q, DEPTH) for q in questions]
+        if exact is not None:
+            exact_top = [bm25s_search(exact, q, DEPTH) for q in questions]
+            R.atomic_write_json(folder / "exact_top.json", exact_top)
+            row["bm25s"]["latency"] = latencies(lambda i: bm25s_search(exact, questions[i], DEPTH), timed)
         ours_top = [[r for r, _ in seg.search(q, DEPTH)] for q in questions]
-        folder = cache / "lexical" / str(n)
-        folder.mkdir(parents=True, exist_ok=True)
-        R.atomic_write_json(folder / "exact_top.json", exact_top)
-        row["bm25s"]["latency"] = latencies(lambda i: bm25s_search(exact, questions[i], DEPTH), timed)
         row["segmented"]["latency"] = latencies(lambda i: seg.search(questions[i], DEPTH), timed)
         row["segmented"]["recall_vs_bm25s_at_20"] = recall_vs(ours_top, exact_top)
         row["segmented"]["top1_same_pct"] = 100.0 * float(np.mean([a[:1] == b[:1] for a, b in zip(ours_top, exact_top) if b]))
@@ -241,11 +248,18 @@ def step_lexical(data_dir: Path, cache: Path, sizes, out_md: Path) -> None:
         row["segmented"]["adds"] = adds
         row["segmented"]["add_searchable_s_max"] = max(a["searchable_s"] for a in adds)
         row["segmented"]["add_saved_s_max"] = max(a["searchable_s"] + a["save_s"] for a in adds)
-        row["store_rest"] = store_rest_cost(texts, folder)
+        if not reuse_reference:
+            row["store_rest"] = store_rest_cost(texts, folder)
         row["load_after"] = load_avg()
         shutil.rmtree(previous, ignore_errors=True)
         del seg, new, texts
         gc.collect()
+        if reuse_reference:  # bm25s's figures (and the store's) as that earlier run measured them
+            path = results_path(out_md)
+            earlier = json.loads(path.read_text()).get(f"lexical_{n}", {}) if path.exists() else {}
+            row["bm25s"] = {**earlier.get("bm25s", {}), "measured": earlier.get("machine", {}).get("date_utc")}
+            row["store_rest"] = earlier.get("store_rest", {})
+            row["tokenize_s_reference"] = earlier.get("tokenize_s")
         save_results(out_md, f"lexical_{n}", row)
         print(f"lexical {n:,}: {json.dumps({k: v for k, v in row.items() if k != 'machine'})[:600]}", file=sys.stderr)
 
@@ -546,9 +560,9 @@ def step_hybrid(data_dir: Path, cache: Path, n: int, out_md: Path, settings: lis
 # --- report ----------------------------------------------------------------------------------
 
 
-def _ms(lat: dict, cpu: bool = False) -> str:
+def _ms(lat: dict | None, cpu: bool = False) -> str:
     k = "cpu_" if cpu else ""
-    if f"{k}p50_ms" not in lat:
+    if not lat or f"{k}p50_ms" not in lat:
         return "-"
     return f"{lat[f'{k}p50_ms']:.1f} / {lat[f'{k}p95_ms']:.1f}"
 
@@ -576,10 +590,11 @@ def _choice(res: dict) -> list[str]:
         sg, b = lex["segmented"], lex["bm25s"]
         out.append(f"- **Lexical: segmented BM25** (`qa/index_lexical.py`). At {lex['passages']:,} passages it returns "
                    f"{sg['recall_vs_bm25s_at_20']:.2f}% of the exact bm25s top 20 (in the tests, rows that differ are ties at the cut-off), "
-                   f"CPU p50 / p95 {_ms(sg['latency'], True)} ms against bm25s's {_ms(b['latency'], True)}, holds "
+                   f"CPU p50 / p95 {_ms(sg['latency'], True)} ms (bm25s: {_ms(b.get('latency'), True)}), holds "
                    f"{sg['ram_mb']:.0f} MB, and an added article is searchable after at most "
                    f"{1000 * sg['add_searchable_s_max']:.0f} ms and saved after {1000 * sg['add_saved_s_max']:.0f} ms "
-                   f"(bm25s: a rebuild, {lex['tokenize_s'] + b['index_s']:.0f} s here).")
+                   + (f"(bm25s: a rebuild, {lex['tokenize_s'] + b['index_s']:.0f} s here)." if "index_s" in b else
+                      "(bm25s: a rebuild of everything)."))
     for r in tv:
         parts = ", ".join(f"{name} {x['recall_vs_bm25s_at_20']:.1f}%" for name, x in r["variants"].items())
         out.append(f"- **tantivy was not chosen**: faster per query and updated in place, but at {r['passages']:,} "
@@ -618,8 +633,9 @@ def render(res: dict) -> str:
         rows = []
         for r in lex:
             b, sg = r["bm25s"], r["segmented"]
-            rows.append([f"{r['passages']:,} ({r['synthetic']:,})", r["tokenize_s"], b["index_s"], sg["index_s"],
-                         b["ram_mb"], sg["ram_mb"], _ms(b["latency"]), _ms(sg["latency"]), _ms(b["latency"], True),
+            rows.append([f"{r['passages']:,} ({r['synthetic']:,})", r["tokenize_s"], b.get("index_s", "-"), sg["index_s"],
+                         b.get("ram_mb", "-"), sg["ram_mb"], _ms(b.get("latency")), _ms(sg["latency"]),
+                         _ms(b.get("latency"), True),
                          _ms(sg["latency"], True), sg["recall_vs_bm25s_at_20"], sg["top1_same_pct"]])
         lines += [R.md_table(["passages (synthetic)", "tokenize s", "bm25s index s", "segmented index s",
                               "bm25s RAM MB", "segmented RAM MB", "bm25s ms", "segmented ms", "bm25s cpu ms",
@@ -632,12 +648,13 @@ def render(res: dict) -> str:
         rows = []
         for r in lex:
             sg, adds = r["segmented"], r["segmented"]["adds"]
-            rows.append([f"{r['passages']:,}", r["tokenize_s"] + r["bm25s"]["index_s"],
+            rows.append([f"{r['passages']:,}", r["tokenize_s"] + r["bm25s"]["index_s"] if "index_s" in r["bm25s"] else "-",
                          1000 * float(np.median([a["searchable_s"] for a in adds])), 1000 * sg["add_searchable_s_max"],
                          1000 * float(np.median([a["searchable_s"] + a["save_s"] for a in adds])),
                          1000 * sg["add_saved_s_max"], max(a["written_mb"] for a in adds),
                          max(a["segments"] for a in adds), sg["save_s"], sg["load_s"], sg["disk_mb"],
-                         r["store_rest"]["chunks_jsonl_write_s"] + r["store_rest"]["chunks_jsonl_sha256_s"]])
+                         r["store_rest"]["chunks_jsonl_write_s"] + r["store_rest"]["chunks_jsonl_sha256_s"]
+                         if r.get("store_rest") else "-"])
         lines += [R.md_table(["passages", "bm25s rebuild s", "searchable p50 ms", "searchable max ms", "saved p50 ms",
                               "saved max ms", "written MB (max)", "segments (max)", "full save s", "load s",
                               "on disk MB", "store: chunks.jsonl rewrite s"], rows), "",
@@ -659,12 +676,6 @@ def render(res: dict) -> str:
                              1000 * x["add_searchable_s"]])
         lines += [R.md_table(["passages", "tokenizer", "prep s", "index s", "on disk MB", "recall@20 vs bm25s %",
                               "ms", "cpu ms", "add one article until searchable ms"], rows), ""]
-    for key, r in res.items():
-        if key.startswith("dense_") and r.get("reused"):
-            lines += [f"More nprobe values at {r['passages']:,} passages (same vectors, queries and index):", "",
-                      R.md_table(["nprobe", "re-scored (x depth)", "recall@20 vs exact %", "ms", "cpu ms"],
-                                 [[x["nprobe"], x["rescore"] or "-", x["recall_vs_exact_at_20"], _ms(x["latency"]),
-                                   _ms(x["latency"], True)] for x in r["ivf"]["grid"]]), ""]
     dn = [v for k, v in res.items() if k.startswith("dense_") and not v.get("reused")]
     for r in dn:
         d = r["data"]
@@ -686,12 +697,20 @@ def render(res: dict) -> str:
                       "linearly); recall against the exact top 20 of those vectors.", ""]
             rows = [[x["efSearch"], x["recall_vs_exact_at_20"], _ms(x["latency"]), _ms(x["latency"], True)] for x in h["grid"]]
             lines += [R.md_table(["efSearch", "recall@20 vs exact %", "ms", "cpu ms"], rows), ""]
+    for key, r in res.items():
+        if key.startswith("dense_") and r.get("reused"):
+            lines += [f"More nprobe values at {r['passages']:,} passages (same vectors, queries and index):", "",
+                      R.md_table(["nprobe", "re-scored (x depth)", "recall@20 vs exact %", "ms", "cpu ms"],
+                                 [[x["nprobe"], x["rescore"] or "-", x["recall_vs_exact_at_20"], _ms(x["latency"]),
+                                   _ms(x["latency"], True)] for x in r["ivf"]["grid"]]), ""]
     hy = [v for k, v in res.items() if k.startswith("hybrid_")]
     for r in hy:
         lines += [f"## Hybrid at {r['passages']:,} passages", "",
                   "Encode the question (the product's encoder, for real), dense search over the synthetic vectors "
                   "(IVF-SQ8 at the nprobe and re-scoring given), segmented BM25 over the synthetic passages, RRF; "
-                  f"300 questions, p50 / p95 ms. Encoding alone {_ms(r['encode'])} (cpu {_ms(r['encode'], True)}); "
+                  f"300 questions, p50 / p95 ms. Encoding alone {_ms(r['encode'])} (cpu {_ms(r['encode'], True)}: "
+                  "the calling thread only; onnxruntime computes on threads of its own, so every `cpu` figure "
+                  "that includes encoding counts less than the encoder used); "
                   f"BM25 alone {_ms(r['lexical'])} (cpu {_ms(r['lexical'], True)}).", ""]
         rows = [[f"IVF{x['spec']['nlist']},SQ8 nprobe {x['spec']['nprobe']}, re-scored x{x['spec']['rescore']}",
                  _ms(x["dense"]), _ms(x["dense"], True), _ms(x["hybrid"]), _ms(x["hybrid"], True)] for x in r["settings"]]
@@ -714,6 +733,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="dense: also build HNSW32 over the first N vectors (0: none; its build is slow on 2 cores)")
     ap.add_argument("--nprobes", default="", help=f"dense: nprobe values (default: {','.join(map(str, NPROBES))})")
     ap.add_argument("--rescores", default="", help=f"dense: re-scoring factors (default: {','.join(map(str, RESCORES))})")
+    ap.add_argument("--reuse-reference", action="store_true",
+                    help="lexical: the exact bm25s lists and bm25s's figures from an earlier run at that size")
     ap.add_argument("--reuse", action="store_true",
                     help="dense: time more nprobe values over the vectors and index an earlier `dense` run left")
     ap.add_argument("--settings", default="128x4,256x4", metavar="NPROBExRESCORE,...",
@@ -732,7 +753,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.step == "lexical":
-        step_lexical(data_dir, cache, sizes, out)
+        step_lexical(data_dir, cache, sizes, out, args.reuse_reference)
     elif args.step == "tantivy":
         step_tantivy(data_dir, cache, sizes, out, args.variants.split(","))
     elif args.step == "dense":
