@@ -239,6 +239,7 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
             lexical = old.lexical.copy()
             lexical.remove_rows(drop)
             lexical.add([c.text for c in fresh])
+            lexical.prepare()  # the statistics changed: ready before the index serves a query
             dropped = set(drop)
             chunks = [c for r, c in enumerate(old.chunks) if r not in dropped] + fresh
         else:  # first build, or another kind of index: from the kept vectors plus the new ones

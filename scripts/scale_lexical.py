@@ -232,7 +232,9 @@ def step_lexical(data_dir: Path, cache: Path, sizes, out_md: Path, reuse_referen
             new = seg.copy()
             new.remove_rows(drop)
             new.add(article)
+            new.prepare()  # as qa/store.py does: scores at the new statistics, before any query
             found = new.search(f"zebracorn number{k}x", 1)
+            new.search(questions[k], DEPTH)  # and a question over the whole index
             searchable = time.perf_counter() - t0
             assert found and found[0][0] >= len(new) - ARTICLE_CHUNKS, found
             target = folder / f"v{k + 1}"
