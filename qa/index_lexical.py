@@ -99,12 +99,20 @@ class _Segment:
         """``docs`` as index-wide ids (int64: numpy indexes with it without converting)."""
         return self.docs.astype(np.int64) + self.first_id
 
+    @functools.cached_property
+    def _tf_and_len(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each posting's tf and its chunk's length as float32: what ``tf_part`` reads, kept so that
+        recomputing it after an update is four passes of arithmetic."""
+        return self.tfs.astype(np.float32), self.doc_len[self.docs].astype(np.float32)
+
     def tf_part(self, avgdl: float) -> np.ndarray:
         """BM25's term-frequency part of every posting, ``tf / (tf + k1 (1 - b + b dl / avgdl))``:
         a query multiplies a slice of it by the term's idf (float32; bm25s stores its scores so)."""
-        tf = self.tfs.astype(np.float32)
-        lens = self.doc_len[self.docs].astype(np.float32)
-        return tf / (tf + np.float32(K1 * (1 - B)) + np.float32(K1 * B / avgdl) * lens)
+        tf, lens = self._tf_and_len
+        out = np.multiply(lens, np.float32(K1 * B / avgdl))
+        out += np.float32(K1 * (1 - B))
+        out += tf
+        return np.divide(tf, out, out=out)
 
     @classmethod
     def from_forward(cls, first_id: int, doc_len: np.ndarray, fwd_indptr: np.ndarray, fwd_terms: np.ndarray,
@@ -411,7 +419,7 @@ class LexicalIndex:
         arrays = sum(getattr(s, f).nbytes for s in self.segments for f in _SEGMENT_FILES)
         arrays += sum(a.nbytes for a in (self.df, self._ids, self._deleted, self._alive))
         arrays += 4 * self._next_id  # a searching thread's score accumulator
-        arrays += sum(s.ids.nbytes + 4 * len(s.docs) for s in self.segments)  # ids and tf parts, once searched
+        arrays += sum(s.ids.nbytes + 12 * len(s.docs) for s in self.segments)  # ids, tf, lengths, tf parts
         vocab = sum(len(t) + 49 + 8 + 28 for t in self.terms) + 40 * len(self.vocab)  # str, list slot, int, dict entry
         return int(arrays + vocab)
 
