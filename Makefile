@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: help install index run test test-fast browser-deps eval bench bench-large bench-ray scale load-test train-reader-stage1 train-reader-stage2 train-reader train-reader-continue train-reader-abstain ship-reader train-reader-tiny fit-ranker clean
+.PHONY: help install index run test test-fast browser-deps eval bench bench-large bench-ray scale scale-lexical load-test train-reader-stage1 train-reader-stage2 train-reader train-reader-continue train-reader-abstain ship-reader train-reader-tiny fit-ranker clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -60,6 +60,14 @@ bench-ray: install  ## bulk indexing on Ray: chunks/s with 1 and 2 workers besid
 scale: install  ## search latency, RAM and recall at 50k / 200k / 1M passages -> reports/scale.md (needs bench-large's vector cache; build ~40 min at nice, timings ~10 min paused)
 	nice -n 5 $(PY) scripts/scale.py build $(SCALE_BUILD_ARGS)
 	scripts/with_training_paused.sh $(PY) scripts/scale.py time
+
+scale-lexical: install  ## BM25 updated in place vs bm25s and tantivy, dense re-scoring, hybrid at 200k / 1M passages (synthetic, nothing embedded) -> reports/scale_lexical.md (~30 min on 2 idle cores)
+	nice -n 5 $(PY) scripts/scale_lexical.py lexical --sizes 200000,1000000
+	nice -n 5 $(PY) scripts/scale_lexical.py tantivy --sizes 200000,1000000
+	nice -n 5 $(PY) scripts/scale_lexical.py dense --size 1000000 --hnsw-size 200000
+	nice -n 5 $(PY) scripts/scale_lexical.py dense --size 1000000 --reuse --nprobes 512,1024 --rescores 0
+	nice -n 5 $(PY) scripts/scale_lexical.py hybrid --size 1000000 --settings 128x0,256x0,256x4,512x4
+	$(PY) scripts/scale_lexical.py report
 
 load-test: install  ## 20 logged-in chat clients for 60 s, the app before and now side by side; writes reports/load.md
 	$(PY) scripts/load_test.py --serve --before --clients 20 --seconds 60 --out reports/load.md

@@ -7,8 +7,9 @@ Layout of ``index_dir``::
         manifest.json        format, encoder, chunking, counts, per-article hashes, file checksums
         documents.jsonl      the indexed articles (exact text: citations are sliced from it)
         chunks.jsonl         row i = FAISS row i = BM25 doc i
-        dense.faiss
-        bm25/                bm25s arrays (.npy, no pickle) + vocab/params JSON
+        dense.faiss          (+ dense_ids.npy, and dense_vectors/ when re-scoring: qa/index_dense.py)
+        bm25/                BM25 segments (.npy, no pickle; qa/index_lexical.py): unchanged ones are
+                             hard links to the previous version's files, so an update writes what is new
 
 A new version is written in full into a fresh folder, fsynced, and only then does ``CURRENT``
 move to it (temp file + ``os.replace``). A crash at any point leaves the previous version live.
@@ -52,7 +53,7 @@ from .config import QAConfig
 from .embed import Encoder
 from .filters import Filter
 from .index_dense import DenseIndex, DenseSpec
-from .index_lexical import LexicalIndex
+from .index_lexical import LexicalIndex, OlderFormat
 from .news.timex import TIMEX_VERSION, rows_from_json, with_dates
 from .types import Chunk, Document
 
@@ -162,7 +163,11 @@ def load_index(index_dir: str | Path, encoder: Encoder, config: QAConfig) -> Cor
         chunks = [Chunk.from_dict(row) for row in _read_jsonl(version / "chunks.jsonl")]
         dense = DenseIndex.load(version / "dense.faiss", encoder.dimension,
                                 DenseSpec.from_dict(manifest.get("dense", {})))
-        lexical = LexicalIndex.load(version / "bm25", len(chunks))
+        try:
+            lexical = LexicalIndex.load(version / "bm25", len(chunks))
+        except OlderFormat:  # an index from before BM25 segments: its chunks are all it needs
+            log.warning("the BM25 index in %s is in an older format: rebuilding it from the chunks", version.name)
+            lexical = LexicalIndex.build([c.text for c in chunks])
     except IndexProblem:
         raise
     except Exception as exc:  # any parse error of the files means the same: do not use it
@@ -227,17 +232,23 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
         gone = set(plan.removed) | set(retext)
         drop = sorted(r for d in gone for r in old.rows_by_doc.get(d, [])) if old is not None else []
         total = (len(old.chunks) - len(drop) if old is not None else 0) + len(fresh)
-        spec = DenseSpec.for_size(total, config.dense_flat_max, config.dense_nprobe)
+        spec = DenseSpec.for_size(total, config.dense_flat_max, config.dense_nprobe, config.dense_rescore)
         if old is not None and old.dense.spec.same_structure(spec):
             dense = old.dense.copy()
             dense.tune(spec)
             dense.remove_rows(drop)
             dense.add(fresh_vectors)
+            # BM25 in place too: its segments are shared with the live index, never changed
+            lexical = old.lexical.copy()
+            lexical.remove_rows(drop)
+            lexical.add([c.text for c in fresh])
+            lexical.prepare()  # the statistics changed: ready before the index serves a query
             dropped = set(drop)
             chunks = [c for r, c in enumerate(old.chunks) if r not in dropped] + fresh
         else:  # first build, or another kind of index: from the kept vectors plus the new ones
             chunks, vectors = _in_corpus_order(documents, old, changed, fresh, fresh_vectors, encoder.dimension)
             dense = DenseIndex.from_vectors(vectors, encoder.dimension, spec)
+            lexical = LexicalIndex.build([c.text for c in chunks])
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         old_files = old.manifest.get("files", {}) if old is not None else {}
         # When each article entered the index: carried over while its content is unchanged.
@@ -258,9 +269,9 @@ def update_index(index_dir: str | Path, documents: Sequence[Document], encoder: 
                        for d in documents},
             chunks=chunks,
             dense=dense,
-            lexical=LexicalIndex.build([c.text for c in chunks]),
+            lexical=lexical,
         )
-        index.path = _write_version(index_dir, index)
+        index.path = _write_version(index_dir, index, previous=old)
         report.chunks_embedded = len(fresh)
         report.chunks_total = len(chunks)
         report.path = str(index.path)
@@ -323,9 +334,9 @@ _LOCATION_ERRNOS = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "th
                     errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied"}
 
 
-def _write_version(index_dir: Path, index: CorpusIndex) -> Path:
+def _write_version(index_dir: Path, index: CorpusIndex, previous: CorpusIndex | None = None) -> Path:
     try:
-        return _write_version_files(index_dir, index)
+        return _write_version_files(index_dir, index, previous)
     except OSError as exc:
         if exc.errno not in _LOCATION_ERRNOS or isinstance(exc, IndexLocationError):
             raise
@@ -334,7 +345,7 @@ def _write_version(index_dir: Path, index: CorpusIndex) -> Path:
                                  "unchanged)") from exc
 
 
-def _write_version_files(index_dir: Path, index: CorpusIndex) -> Path:
+def _write_version_files(index_dir: Path, index: CorpusIndex, previous: CorpusIndex | None = None) -> Path:
     name = f"v-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(4)}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
@@ -342,12 +353,15 @@ def _write_version_files(index_dir: Path, index: CorpusIndex) -> Path:
         _write_jsonl(tmp / "documents.jsonl", (_doc_row(d) for d in index.documents.values()))
         _write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in index.chunks))
         index.dense.save(tmp / "dense.faiss")
-        index.lexical.save(tmp / "bm25")
+        index.dense.save_vectors(tmp / "dense.faiss", previous.path / "dense.faiss" if previous and previous.path else None)
+        # unchanged BM25 segments are hard-linked from the live version (immutable files)
+        index.lexical.save(tmp / "bm25", previous=previous.path / "bm25" if previous and previous.path else None)
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
-        index.manifest["checksums"] = {str(p.relative_to(tmp)): _sha256_file(p) for p in files}
+        index.manifest["checksums"] = {str(p.relative_to(tmp)): _checksum(p, tmp, previous) for p in files}
         (tmp / "manifest.json").write_text(json.dumps(index.manifest, indent=1, sort_keys=True), encoding="utf-8")
         for p in [*files, tmp / "manifest.json"]:
-            _fsync(p)
+            if p.stat().st_nlink == 1:  # a linked file was fsynced when its first version was written
+                _fsync(p)
         final = index_dir / name
         os.replace(tmp, final)  # the folder is complete before anything points at it
         _fsync_dir(index_dir)
@@ -404,6 +418,18 @@ def _read_jsonl(path: Path) -> Iterator[dict]:
         for line in fh:
             if line.strip():
                 yield json.loads(line)
+
+
+def _checksum(path: Path, folder: Path, previous: CorpusIndex | None) -> str:
+    """The SHA-256 of ``path``; a file hard-linked from the previous version (the same inode, which
+    no one writes) keeps the checksum recorded there: damage since then still fails the next load."""
+    rel = str(path.relative_to(folder))
+    if previous is not None and previous.path is not None:
+        known = previous.manifest.get("checksums", {}).get(rel)
+        with contextlib.suppress(OSError):
+            if known and os.path.samefile(path, previous.path / rel):
+                return known
+    return _sha256_file(path)
 
 
 def _sha256_file(path: Path) -> str:

@@ -400,7 +400,9 @@ def render(res: dict) -> str:
                       f"Building it from scratch (train + add, unpaused): {r['ivf']['build_seconds_unpaused']:.0f} s; "
                       f"bm25s has no incremental update and is rebuilt on every change "
                       f"({r['bm25']['build_seconds_unpaused']:.0f} s here, unpaused).", ""]
-    lines += [f"Raw figures: `{Path(res.get('plot', 'scale.png')).with_suffix('.json').name}`.", ""]
+    lines += [f"Raw figures: `{Path(res.get('plot', 'scale.png')).with_suffix('.json').name}`.", "",
+              "BM25 updated in place (segments), tantivy, IVF-SQ8 with exact re-scoring (the defaults since) and "
+              "hybrid at 1M, on synthetic data: `scale_lexical.md` (`scripts/scale_lexical.py`).", ""]
     return "\n".join(lines)
 
 
