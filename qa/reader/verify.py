@@ -31,6 +31,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 FEATURES = ("ranker_logit", "margin_logit", "key_terms_in_passage", "key_terms_near_answer",
             "content_near_answer", "content_in_passage", "answer_in_question", "content_in_sentence",
@@ -73,8 +74,10 @@ def _stem(word: str) -> str:
     return w[:4]
 
 
-def content_terms(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text) if w.casefold() not in _STOP and len(w) > 1}
+@lru_cache(maxsize=512)
+def content_terms(text: str) -> frozenset[str]:
+    # cached: the candidates of one question mostly share a few passages
+    return frozenset(_stem(w) for w in _WORD.findall(text) if w.casefold() not in _STOP and len(w) > 1)
 
 
 def key_terms(question: str) -> set[str]:
